@@ -1,0 +1,100 @@
+/**
+ * Region and endpoint resolution for Kinesis, following the AWS SDK conventions:
+ * an explicit option, then `AWS_ENDPOINT_URL_KINESIS`, then `AWS_ENDPOINT_URL`,
+ * then the regional endpoint (`.amazonaws.com.cn` in the China partition).
+ * @module
+ */
+import { getEnv } from "../runtime/env.ts";
+import { KinesisError } from "./errors.ts";
+
+/** Options for {@link resolveRegion} and {@link resolveEndpoint}. */
+export interface EndpointOptions {
+  /**
+   * AWS region, for example `"eu-west-1"`.
+   * @default {AWS_REGION, then AWS_DEFAULT_REGION}
+   */
+  region?: string;
+  /**
+   * Endpoint URL, for example `"http://127.0.0.1:4566"` for LocalStack.
+   * @default {AWS_ENDPOINT_URL_KINESIS, then AWS_ENDPOINT_URL, then the regional endpoint}
+   */
+  endpoint?: string | URL;
+}
+
+// Region names are lower-case words and digits joined by dashes; anything else
+// would end up inside a host name.
+const REGION = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+/**
+ * Returns the region from `options.region`, else `AWS_REGION`, else
+ * `AWS_DEFAULT_REGION`. Throws a fatal {@link KinesisError} with code
+ * `MissingRegion` when there is none, `InvalidRegion` when it is malformed.
+ *
+ * @example
+ * ```ts
+ * import { resolveRegion } from "./endpoint.ts";
+ * resolveRegion({ region: "eu-west-1" }); // "eu-west-1"
+ * ```
+ */
+export function resolveRegion(options: EndpointOptions = {}): string {
+  const region = options.region ?? getEnv("AWS_REGION") ?? getEnv("AWS_DEFAULT_REGION");
+  if (!region) {
+    throw new KinesisError({
+      code: "MissingRegion",
+      message: "Cannot resolve the Kinesis region: pass `region` or set AWS_REGION / AWS_DEFAULT_REGION",
+      kind: "fatal",
+    });
+  }
+  if (!REGION.test(region)) {
+    throw new KinesisError({
+      code: "InvalidRegion",
+      message: `Cannot use region as a host name part: current value is ${JSON.stringify(region.slice(0, 64))}`,
+      kind: "fatal",
+    });
+  }
+  return region;
+}
+
+/** The default Kinesis endpoint for `region`: `.amazonaws.com.cn` for `cn-*`. */
+export function regionalEndpoint(region: string): URL {
+  const suffix = region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+  return new URL(`https://kinesis.${region}.${suffix}/`);
+}
+
+/**
+ * Returns the endpoint URL for `region`: `options.endpoint`, else
+ * `AWS_ENDPOINT_URL_KINESIS`, else `AWS_ENDPOINT_URL`, else
+ * {@link regionalEndpoint}. Throws a fatal {@link KinesisError} (`InvalidEndpoint`)
+ * for a URL that is not http(s) or carries credentials, a query or a fragment.
+ *
+ * @example
+ * ```ts
+ * import { resolveEndpoint } from "./endpoint.ts";
+ * resolveEndpoint("cn-north-1").href; // "https://kinesis.cn-north-1.amazonaws.com.cn/"
+ * ```
+ */
+export function resolveEndpoint(region: string, options: EndpointOptions = {}): URL {
+  const raw = options.endpoint ?? getEnv("AWS_ENDPOINT_URL_KINESIS") ?? getEnv("AWS_ENDPOINT_URL");
+  if (raw === undefined) return regionalEndpoint(region);
+  let url: URL;
+  try {
+    url = new URL(String(raw));
+  } catch (cause) {
+    throw new KinesisError({ code: "InvalidEndpoint", message: "Cannot parse the Kinesis endpoint URL", kind: "fatal", cause });
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new KinesisError({
+      code: "InvalidEndpoint",
+      message: `Cannot use endpoint protocol ${url.protocol}: only http: and https: work`,
+      kind: "fatal",
+    });
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new KinesisError({
+      code: "InvalidEndpoint",
+      message: "Cannot use an endpoint URL with user info, a query or a fragment",
+      kind: "fatal",
+    });
+  }
+  return url;
+}
