@@ -18,6 +18,7 @@ export class CborError extends Error {
   /** Byte offset where decoding failed, when known. */
   readonly offset?: number;
 
+  /** `offset` is appended to the message when given. */
   constructor(message: string, offset?: number) {
     super(offset === undefined ? message : `${message} (at byte ${offset})`);
     this.offset = offset;
@@ -72,7 +73,7 @@ function bound(value: unknown, depth: number): number {
 }
 
 class Writer {
-  buf: Uint8Array;
+  buf: Uint8Array<ArrayBuffer>;
   view: DataView;
   pos = 0;
 
@@ -205,7 +206,7 @@ class Writer {
  * const body = encodeCbor({ StreamName: "s1", PartitionKey: "k", Data: new Uint8Array([1, 2]) });
  * ```
  */
-export function encodeCbor(value: unknown): Uint8Array {
+export function encodeCbor(value: unknown): Uint8Array<ArrayBuffer> {
   const w = new Writer(bound(value, 0));
   w.value(value);
   return w.buf.subarray(0, w.pos);

@@ -192,6 +192,7 @@ export class KinesisError extends Error {
   /** Whether retrying (after what `kind` calls for) can succeed. */
   readonly retryable: boolean;
 
+  /** Builds the error, classifying `code`/`status`/`message` unless `kind` is given. */
   constructor(init: KinesisErrorInit) {
     const status = init.status ?? 0;
     let message = redact(init.message, init.secrets);
