@@ -60,10 +60,15 @@ export const EXPIRY_MARGIN_MS = 10_000;
  * console.log(loads); // 1
  * ```
  */
-export function cachedProvider(load: CredentialsLoader, options: CachedProviderOptions = {}): CredentialProvider {
+export function cachedProvider(
+  load: CredentialsLoader,
+  options: CachedProviderOptions = {},
+): CredentialProvider {
   const { refreshAheadMs = 300_000, retryAheadAfterMs = 10_000, now = Date.now } = options;
   if (!(refreshAheadMs >= 0)) {
-    throw new RangeError(`Cannot cache credentials with refreshAheadMs ${refreshAheadMs}: it must be >= 0`);
+    throw new RangeError(
+      `Cannot cache credentials with refreshAheadMs ${refreshAheadMs}: it must be >= 0`,
+    );
   }
   let current: AwsCredentials | undefined;
   let inflight: Promise<AwsCredentials> | undefined;

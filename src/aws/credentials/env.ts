@@ -51,7 +51,10 @@ export function fromEnv(options: EnvCredentialsOptions = {}): CredentialProvider
       const accessKeyId = env("AWS_ACCESS_KEY_ID");
       const secretAccessKey = env("AWS_SECRET_ACCESS_KEY");
       if (!accessKeyId || !secretAccessKey) {
-        const missing = [!accessKeyId && "AWS_ACCESS_KEY_ID", !secretAccessKey && "AWS_SECRET_ACCESS_KEY"].filter(Boolean);
+        const missing = [
+          !accessKeyId && "AWS_ACCESS_KEY_ID",
+          !secretAccessKey && "AWS_SECRET_ACCESS_KEY",
+        ].filter(Boolean);
         return Promise.reject(unavailable(SOURCE, `${missing.join(" and ")} not set`));
       }
       const expires = env("AWS_CREDENTIAL_EXPIRATION");

@@ -11,12 +11,14 @@
  * - `CredentialsNotFound`: no source in a chain applied.
  * - `InvalidCredentials`: a source applied but held unusable values.
  * - `CredentialsFetchFailed`: a source applied but fetching from it failed.
+ * - `InvalidConfiguration`: a source is configured wrongly (bad URL, profile loop).
  */
 export type CredentialsErrorCode =
   | "CredentialsUnavailable"
   | "CredentialsNotFound"
   | "InvalidCredentials"
-  | "CredentialsFetchFailed";
+  | "CredentialsFetchFailed"
+  | "InvalidConfiguration";
 
 /** One source a chain looked at, and why it did not yield credentials. */
 export interface CredentialsAttempt {
@@ -52,6 +54,7 @@ export class CredentialsError extends Error {
   /** Whether trying again may help. */
   readonly retryable: boolean;
 
+  /** Creates the error; `message` must not contain a secret. */
   constructor(code: CredentialsErrorCode, message: string, options: CredentialsErrorOptions = {}) {
     const { source, tried = [], retryable = false, cause } = options;
     super(message, cause === undefined ? undefined : { cause });
@@ -65,7 +68,10 @@ export class CredentialsError extends Error {
 
 /** Shorthand for a {@link CredentialsError} saying `source` does not apply, and why. */
 export function unavailable(source: string, reason: string): CredentialsError {
-  return new CredentialsError("CredentialsUnavailable", `${source}: ${reason}`, { source, tried: [{ source, reason }] });
+  return new CredentialsError("CredentialsUnavailable", `${source}: ${reason}`, {
+    source,
+    tried: [{ source, reason }],
+  });
 }
 
 /** True when `error` says a source does not apply, so a chain may try the next one. */
@@ -100,6 +106,7 @@ export class StsError extends Error {
   /** Whether trying again may help. */
   readonly retryable: boolean;
 
+  /** Creates the error; `message` must not contain a secret. */
   constructor(code: string, message: string, options: StsErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "StsError";

@@ -27,7 +27,10 @@ class Credentials implements AwsCredentials {
   }
 
   toJSON(): Record<string, string> {
-    const out: Record<string, string> = { accessKeyId: this.accessKeyId, secretAccessKey: "[REDACTED]" };
+    const out: Record<string, string> = {
+      accessKeyId: this.accessKeyId,
+      secretAccessKey: "[REDACTED]",
+    };
     if (this.sessionToken !== undefined) out.sessionToken = "[REDACTED]";
     if (this.expiration !== undefined) out.expiration = this.expiration.toISOString();
     return out;
@@ -35,7 +38,9 @@ class Credentials implements AwsCredentials {
 
   toString(): string {
     const expires = this.expiration ? ` expires ${this.expiration.toISOString()}` : "";
-    return `AwsCredentials(${this.accessKeyId}${this.sessionToken !== undefined ? ", session" : ""}${expires})`;
+    return `AwsCredentials(${this.accessKeyId}${
+      this.sessionToken !== undefined ? ", session" : ""
+    }${expires})`;
   }
 
   [DENO_INSPECT](): string {
@@ -59,22 +64,47 @@ class Credentials implements AwsCredentials {
  * ```
  * @throws {CredentialsError} `InvalidCredentials` when the key id or secret is missing or the expiration is not a valid date.
  */
-export function safeCredentials(input: AwsCredentials, source: string = "credentials"): AwsCredentials {
+export function safeCredentials(
+  input: AwsCredentials,
+  source: string = "credentials",
+): AwsCredentials {
   if (input instanceof Credentials) return input;
   const { accessKeyId, secretAccessKey, sessionToken, expiration } = input;
   if (typeof accessKeyId !== "string" || accessKeyId === "") {
-    throw new CredentialsError("InvalidCredentials", `${source}: the access key id is missing`, { source });
+    throw new CredentialsError("InvalidCredentials", `${source}: the access key id is missing`, {
+      source,
+    });
   }
   if (typeof secretAccessKey !== "string" || secretAccessKey === "") {
-    throw new CredentialsError("InvalidCredentials", `${source}: the secret access key is missing`, { source });
+    throw new CredentialsError(
+      "InvalidCredentials",
+      `${source}: the secret access key is missing`,
+      { source },
+    );
   }
   if (sessionToken !== undefined && typeof sessionToken !== "string") {
-    throw new CredentialsError("InvalidCredentials", `${source}: the session token is not a string`, { source });
+    throw new CredentialsError(
+      "InvalidCredentials",
+      `${source}: the session token is not a string`,
+      { source },
+    );
   }
-  if (expiration !== undefined && !(expiration instanceof Date && Number.isFinite(expiration.getTime()))) {
-    throw new CredentialsError("InvalidCredentials", `${source}: the expiration is not a valid date`, { source });
+  if (
+    expiration !== undefined &&
+    !(expiration instanceof Date && Number.isFinite(expiration.getTime()))
+  ) {
+    throw new CredentialsError(
+      "InvalidCredentials",
+      `${source}: the expiration is not a valid date`,
+      { source },
+    );
   }
-  return new Credentials({ accessKeyId, secretAccessKey, sessionToken: sessionToken || undefined, expiration });
+  return new Credentials({
+    accessKeyId,
+    secretAccessKey,
+    sessionToken: sessionToken || undefined,
+    expiration,
+  });
 }
 
 /** Parses an ISO-8601 expiration, or throws `InvalidCredentials` naming `source`. */
@@ -82,9 +112,13 @@ export function parseExpiration(value: string, source: string): Date {
   const date = new Date(value);
   if (!Number.isFinite(date.getTime())) {
     // The value is a timestamp, not a secret, so it is safe to show.
-    throw new CredentialsError("InvalidCredentials", `${source}: cannot parse expiration "${value.slice(0, 40)}"`, {
-      source,
-    });
+    throw new CredentialsError(
+      "InvalidCredentials",
+      `${source}: cannot parse expiration "${value.slice(0, 40)}"`,
+      {
+        source,
+      },
+    );
   }
   return date;
 }

@@ -14,7 +14,7 @@ import { cachedProvider } from "./cache.ts";
 import { type EnvReader, envReader, regionFromEnv } from "./env.ts";
 import { StsError } from "./errors.ts";
 import { safeCredentials } from "./safe.ts";
-import { parseXml, type XmlElement, xmlChild, xmlText } from "./xml.ts";
+import { parseXml, xmlChild, type XmlElement, xmlText } from "./xml.ts";
 
 /** The STS Query API version. */
 export const STS_VERSION = "2011-06-15";
@@ -177,7 +177,12 @@ function scrub(text: string, secrets: readonly (string | undefined)[]): string {
  * ```
  * @throws {StsError} for an error response (with its code, message and request id) or a body that is not the expected XML (`InvalidResponse`).
  */
-export function readStsResponse(action: string, status: number, body: string, requestIdHeader?: string): AwsCredentials {
+export function readStsResponse(
+  action: string,
+  status: number,
+  body: string,
+  requestIdHeader?: string,
+): AwsCredentials {
   let root: XmlElement | undefined;
   let parseError: unknown;
   try {
@@ -185,44 +190,74 @@ export function readStsResponse(action: string, status: number, body: string, re
   } catch (error) {
     parseError = error;
   }
-  const requestId = (root && (xmlText(root, "RequestId") ?? xmlText(root, "ResponseMetadata", "RequestId"))) ||
+  const requestId =
+    (root && (xmlText(root, "RequestId") ?? xmlText(root, "ResponseMetadata", "RequestId"))) ||
     requestIdHeader || undefined;
   const ok = status >= 200 && status < 300;
   const errorElement = root && (root.name === "Error" ? root : xmlChild(root, "Error"));
   if (!ok || root?.name === "ErrorResponse" || root?.name === "Error") {
     const code = (errorElement && xmlText(errorElement, "Code")) || `Http${status}`;
-    const detail = (errorElement && xmlText(errorElement, "Message")) || (root ? "" : "no error document");
-    return throwSts(code, `STS ${action} failed: ${code} (HTTP ${status})${detail ? `: ${detail}` : ""}`, {
-      status,
-      requestId,
-      retryable: isRetryableSts(code, status),
-      cause: parseError,
-    });
+    const detail = (errorElement && xmlText(errorElement, "Message")) ||
+      (root ? "" : "no error document");
+    return throwSts(
+      code,
+      `STS ${action} failed: ${code} (HTTP ${status})${detail ? `: ${detail}` : ""}`,
+      {
+        status,
+        requestId,
+        retryable: isRetryableSts(code, status),
+        cause: parseError,
+      },
+    );
   }
   if (!root || root.name !== `${action}Response`) {
-    return throwSts("InvalidResponse", `STS ${action} returned HTTP ${status} with ${root ? `<${root.name}>` : "a body that is not XML"}, not <${action}Response>`, {
-      status,
-      requestId,
-      retryable: false,
-      cause: parseError,
-    });
+    return throwSts(
+      "InvalidResponse",
+      `STS ${action} returned HTTP ${status} with ${
+        root ? `<${root.name}>` : "a body that is not XML"
+      }, not <${action}Response>`,
+      {
+        status,
+        requestId,
+        retryable: false,
+        cause: parseError,
+      },
+    );
   }
   const at = [`${action}Result`, "Credentials"];
   const accessKeyId = xmlText(root, ...at, "AccessKeyId");
   const secretAccessKey = xmlText(root, ...at, "SecretAccessKey");
   const sessionToken = xmlText(root, ...at, "SessionToken");
   const expiration = xmlText(root, ...at, "Expiration");
-  const missing = Object.entries({ AccessKeyId: accessKeyId, SecretAccessKey: secretAccessKey, SessionToken: sessionToken, Expiration: expiration })
+  const missing = Object.entries({
+    AccessKeyId: accessKeyId,
+    SecretAccessKey: secretAccessKey,
+    SessionToken: sessionToken,
+    Expiration: expiration,
+  })
     .filter(([, value]) => !value).map(([name]) => name);
   const expires = expiration ? new Date(expiration) : undefined;
   if (expires && !Number.isFinite(expires.getTime())) missing.push("Expiration (not a date)");
   if (missing.length > 0) {
-    return throwSts("InvalidResponse", `STS ${action} response lacks ${missing.join(", ")}`, { status, requestId, retryable: false });
+    return throwSts("InvalidResponse", `STS ${action} response lacks ${missing.join(", ")}`, {
+      status,
+      requestId,
+      retryable: false,
+    });
   }
-  return safeCredentials({ accessKeyId: accessKeyId!, secretAccessKey: secretAccessKey!, sessionToken, expiration: expires }, `STS ${action}`);
+  return safeCredentials({
+    accessKeyId: accessKeyId!,
+    secretAccessKey: secretAccessKey!,
+    sessionToken,
+    expiration: expires,
+  }, `STS ${action}`);
 }
 
-function throwSts(code: string, message: string, options: ConstructorParameters<typeof StsError>[2]): never {
+function throwSts(
+  code: string,
+  message: string,
+  options: ConstructorParameters<typeof StsError>[2],
+): never {
   throw new StsError(code, message, options);
 }
 
@@ -249,21 +284,37 @@ function stsClient(options: StsClientOptions): (call: StsCall) => Promise<AwsCre
     timeoutMs = 10_000,
     maxAttempts = 3,
   } = options;
-  if (!/^[a-z0-9-]+$/.test(region)) throw new TypeError(`Cannot call STS in region "${region.slice(0, 40)}": not a region name`);
-  if (!(maxAttempts >= 1)) throw new RangeError(`Cannot call STS with maxAttempts ${maxAttempts}: it must be >= 1`);
+  if (!/^[a-z0-9-]+$/.test(region)) {
+    throw new TypeError(`Cannot call STS in region "${region.slice(0, 40)}": not a region name`);
+  }
+  if (!(maxAttempts >= 1)) {
+    throw new RangeError(`Cannot call STS with maxAttempts ${maxAttempts}: it must be >= 1`);
+  }
   const endpoint = new URL(options.stsEndpoint ?? stsEndpointFor(region, env));
   if (endpoint.protocol !== "https:" && endpoint.protocol !== "http:") {
-    throw new TypeError(`Cannot call STS at ${endpoint.protocol}//${endpoint.host}: the protocol must be http: or https:`);
+    throw new TypeError(
+      `Cannot call STS at ${endpoint.protocol}//${endpoint.host}: the protocol must be http: or https:`,
+    );
   }
   const signer = new Signer({ service: "sts", region });
   const sink = debugSink(options.debug);
 
-  async function once(call: StsCall, retry: number, credentials: AwsCredentials | undefined): Promise<AwsCredentials> {
+  async function once(
+    call: StsCall,
+    retry: number,
+    credentials: AwsCredentials | undefined,
+  ): Promise<AwsCredentials> {
     const form = new URLSearchParams({ Action: call.action, Version: STS_VERSION });
-    for (const [name, value] of Object.entries(call.params)) if (value !== undefined) form.set(name, value);
+    for (const [name, value] of Object.entries(call.params)) {
+      if (value !== undefined) form.set(name, value);
+    }
     const body = form.toString();
-    let headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded; charset=utf-8" };
-    if (credentials) headers = await signer.sign({ method: "POST", url: endpoint, headers, body }, credentials);
+    let headers: Record<string, string> = {
+      "content-type": "application/x-www-form-urlencoded; charset=utf-8",
+    };
+    if (credentials) {
+      headers = await signer.sign({ method: "POST", url: endpoint, headers, body }, credentials);
+    }
     const started = performance.now();
     let status = 0;
     let requestId: string | undefined;
@@ -272,22 +323,38 @@ function stsClient(options: StsClientOptions): (call: StsCall) => Promise<AwsCre
       let response: Response;
       let text: string;
       try {
-        response = await fetch(endpoint.href, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+        response = await fetch(endpoint.href, {
+          method: "POST",
+          headers,
+          body,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
         status = response.status;
         requestId = response.headers.get("x-amzn-requestid") ?? undefined;
         text = await response.text();
       } catch (error) {
         const timedOut = (error as Error)?.name === "TimeoutError";
         const code = timedOut ? "TimeoutError" : "NetworkError";
-        const what = timedOut ? `timed out after ${timeoutMs} ms` : `could not reach ${endpoint.origin}`;
-        throw new StsError(code, `STS ${call.action} ${what}`, { status, requestId, retryable: true, cause: error });
+        const what = timedOut
+          ? `timed out after ${timeoutMs} ms`
+          : `could not reach ${endpoint.origin}`;
+        throw new StsError(code, `STS ${call.action} ${what}`, {
+          status,
+          requestId,
+          retryable: true,
+          cause: error,
+        });
       }
       return readStsResponse(call.action, status, text, requestId);
     } catch (error) {
       if (error instanceof StsError) {
         errorCode = error.code;
         requestId = error.requestId;
-        error.message = scrub(error.message, [...call.secrets, credentials?.secretAccessKey, credentials?.sessionToken]);
+        error.message = scrub(error.message, [
+          ...call.secrets,
+          credentials?.secretAccessKey,
+          credentials?.sessionToken,
+        ]);
       }
       throw error;
     } finally {
@@ -331,17 +398,25 @@ function sessionParams(roleSessionName: string | undefined, durationSeconds: num
 } {
   const name = roleSessionName ?? `kinesis-kpl-${Date.now()}`;
   if (!/^[\w+=,.@-]{2,64}$/.test(name)) {
-    throw new TypeError(`Cannot use role session name "${name.slice(0, 64)}": it must be 2-64 characters of letters, digits and +=,.@_-`);
+    throw new TypeError(
+      `Cannot use role session name "${
+        name.slice(0, 64)
+      }": it must be 2-64 characters of letters, digits and +=,.@_-`,
+    );
   }
   if (!Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > 43200) {
-    throw new RangeError(`Cannot assume a role for ${durationSeconds} seconds: durationSeconds must be an integer from 900 to 43200`);
+    throw new RangeError(
+      `Cannot assume a role for ${durationSeconds} seconds: durationSeconds must be an integer from 900 to 43200`,
+    );
   }
   return { RoleSessionName: name, DurationSeconds: String(durationSeconds) };
 }
 
 function requireRoleArn(roleArn: string): void {
   if (typeof roleArn !== "string" || !roleArn.startsWith("arn:")) {
-    throw new TypeError(`Cannot assume role "${String(roleArn).slice(0, 80)}": roleArn must be a role ARN (arn:…)`);
+    throw new TypeError(
+      `Cannot assume role "${String(roleArn).slice(0, 80)}": roleArn must be a role ARN (arn:…)`,
+    );
   }
 }
 
@@ -365,9 +440,19 @@ function requireRoleArn(roleArn: string): void {
  * @throws {RangeError} at once for a duration outside 900..43200 or `maxAttempts` < 1.
  */
 export function fromAssumeRole(options: AssumeRoleOptions): CredentialProvider {
-  const { roleArn, externalId, roleSessionName, durationSeconds = 3600, policy, source, refreshAheadMs } = options;
+  const {
+    roleArn,
+    externalId,
+    roleSessionName,
+    durationSeconds = 3600,
+    policy,
+    source,
+    refreshAheadMs,
+  } = options;
   requireRoleArn(roleArn);
-  if (typeof source !== "function") throw new TypeError("Cannot assume a role without source credentials: pass `source`");
+  if (typeof source !== "function") {
+    throw new TypeError("Cannot assume a role without source credentials: pass `source`");
+  }
   const session = sessionParams(roleSessionName, durationSeconds);
   const call = stsClient(options);
   return cachedProvider(() =>
@@ -395,12 +480,21 @@ export function fromAssumeRole(options: AssumeRoleOptions): CredentialProvider {
  * @throws {TypeError} at once for a malformed role ARN, session name, region or endpoint.
  */
 export function fromWebIdentity(options: WebIdentityOptions): CredentialProvider {
-  const { roleArn, webIdentityToken, roleSessionName, durationSeconds = 3600, policy, refreshAheadMs } = options;
+  const {
+    roleArn,
+    webIdentityToken,
+    roleSessionName,
+    durationSeconds = 3600,
+    policy,
+    refreshAheadMs,
+  } = options;
   requireRoleArn(roleArn);
   const session = sessionParams(roleSessionName, durationSeconds);
   const call = stsClient(options);
   return cachedProvider(async () => {
-    const token = typeof webIdentityToken === "function" ? (await webIdentityToken()).trim() : webIdentityToken;
+    const token = typeof webIdentityToken === "function"
+      ? (await webIdentityToken()).trim()
+      : webIdentityToken;
     return call({
       action: "AssumeRoleWithWebIdentity",
       params: { RoleArn: roleArn, ...session, WebIdentityToken: token, Policy: policy },

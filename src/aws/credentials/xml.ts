@@ -54,12 +54,15 @@ const NAMED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', a
  */
 export function decodeXmlEntities(text: string): string {
   if (!text.includes("&")) return text;
-  return text.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]{2,4});/g, (match, body: string) => {
-    if (body[0] !== "#") return NAMED[body] ?? match;
-    const cp = body[1] === "x" ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-    const valid = cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
-    return valid ? String.fromCodePoint(cp) : match;
-  });
+  return text.replace(
+    /&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]{2,4});/g,
+    (match, body: string) => {
+      if (body[0] !== "#") return NAMED[body] ?? match;
+      const cp = body[1] === "x" ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
+      const valid = cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
+      return valid ? String.fromCodePoint(cp) : match;
+    },
+  );
 }
 
 function localName(qname: string): string {
@@ -82,7 +85,9 @@ const NAME = /^[A-Za-z_:][-A-Za-z0-9_:.]*$/;
  */
 export function parseXml(source: string, options: ParseXmlOptions = {}): XmlElement {
   const { maxDepth = 32, maxLength = 1 << 20 } = options;
-  if (source.length > maxLength) throw new XmlError(`XML is too long: ${source.length} > ${maxLength}`);
+  if (source.length > maxLength) {
+    throw new XmlError(`XML is too long: ${source.length} > ${maxLength}`);
+  }
   const s = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
   const stack: { element: XmlElement; qname: string }[] = [];
   let root: XmlElement | undefined;
@@ -120,13 +125,17 @@ export function parseXml(source: string, options: ParseXmlOptions = {}): XmlElem
       // DOCTYPE or another declaration: skipped whole, internal subset included.
       const bracket = s.indexOf("[", i);
       const gt = s.indexOf(">", i);
-      i = bracket >= 0 && (gt < 0 || bracket < gt) ? skipTo(">", skipTo("]", bracket)) : skipTo(">", i);
+      i = bracket >= 0 && (gt < 0 || bracket < gt)
+        ? skipTo(">", skipTo("]", bracket))
+        : skipTo(">", i);
     } else if (s.startsWith("</", i)) {
       const close = skipTo(">", i + 2);
       const qname = s.slice(i + 2, close - 1).trim();
       const top = stack.pop();
       if (!top) fail(`closing tag </${qname.slice(0, 40)}> without an open element`);
-      else if (top.qname !== qname) fail(`</${qname.slice(0, 40)}> closes <${top.qname.slice(0, 40)}>`);
+      else if (top.qname !== qname) {
+        fail(`</${qname.slice(0, 40)}> closes <${top.qname.slice(0, 40)}>`);
+      }
       i = close;
     } else {
       // A start tag: find its ">" outside quoted attribute values.
