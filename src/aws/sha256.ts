@@ -55,9 +55,12 @@ function concat(parts: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
 
 async function webCryptoDigest(secret: Uint8Array | undefined, data: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
   if (!secret) return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  // WebCrypto refuses zero-length HMAC keys; HMAC zero-pads keys to the 64-byte
+  // block, so 64 zero bytes is the same key.
+  const raw = secret.length === 0 ? new Uint8Array(64) : concat([secret], secret.length);
   const key = await crypto.subtle.importKey(
     "raw",
-    concat([secret], secret.length),
+    raw,
     { name: "HMAC", hash: "SHA-256" },
     false,
     ["sign"],
