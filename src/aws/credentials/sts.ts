@@ -270,7 +270,7 @@ interface StsCall {
   action: string;
   params: Record<string, string | undefined>;
   /** Signing credentials; `undefined` sends the call unsigned. */
-  credentials?: () => Promise<AwsCredentials>;
+  credentials?: CredentialProvider;
   /** Secrets that must never reach an error message. */
   secrets: readonly (string | undefined)[];
 }
@@ -380,9 +380,9 @@ function stsClient(options: StsClientOptions): (call: StsCall) => Promise<AwsCre
       } catch (error) {
         if (!(error instanceof StsError) || attempt + 1 >= maxAttempts) throw error;
         // The source credentials expired between our cache check and STS: get new ones once.
-        if (error.code === "ExpiredToken" && call.credentials && !refreshedSource) {
+        if (/^ExpiredToken(Exception)?$/.test(error.code) && call.credentials && !refreshedSource) {
           refreshedSource = true;
-          credentials = await call.credentials();
+          credentials = await call.credentials({ forceRefresh: true });
           continue;
         }
         if (!error.retryable) throw error;
