@@ -106,7 +106,7 @@ export async function readBody(req: IncomingMessage): Promise<Uint8Array> {
 
 /** Starts `handler` on an ephemeral loopback port. */
 export async function listenLoopback(
-  handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
+  handler: (req: IncomingMessage, res: ServerResponse) => unknown,
 ): Promise<{ server: Server; url: string; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     Promise.resolve(handler(req, res)).catch((error) => {
