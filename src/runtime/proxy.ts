@@ -209,6 +209,17 @@ export async function proxyFetch(
       }
       // undici reads user:password from the URL and sends Proxy-Authorization.
       const agent = new undici.ProxyAgent(url.href);
+      // Bun resolves "undici" to a built-in stand-in whose fetch ignores the
+      // dispatcher: requests would silently skip the proxy. Refuse instead.
+      if (
+        typeof (agent as { dispatch?: unknown }).dispatch !== "function" ||
+        typeof agent.close !== "function"
+      ) {
+        throw new ProxyUnsupportedError(
+          runtime,
+          'Cannot use an HTTP proxy through this "undici": it is not the real package (in Bun, use runtime "bun")',
+        );
+      }
       const fetch = (async (input, init) => {
         const [target, rest] = await splitRequest(input, init);
         return undici.fetch(target, { ...rest, dispatcher: agent });

@@ -13,7 +13,15 @@ function controlledLoader(clock: { t: number }, lifetimeMs = 60 * MIN) {
     new Promise<AwsCredentials>((resolve, reject) => {
       const id = ++n;
       calls.push({
-        resolve: (c) => resolve(c ?? { accessKeyId: `AKID${id}`, secretAccessKey: "s", expiration: new Date(clock.t + lifetimeMs) }),
+        resolve: (c) =>
+          resolve(
+            c ??
+              {
+                accessKeyId: `AKID${id}`,
+                secretAccessKey: "s",
+                expiration: new Date(clock.t + lifetimeMs),
+              },
+          ),
         reject,
       });
     });
@@ -85,7 +93,11 @@ describe("cachedProvider", () => {
   it("keeps serving still-valid credentials when a refresh ahead of expiry fails, and waits before retrying it", async () => {
     const clock = { t: 0 };
     const { load, calls } = controlledLoader(clock);
-    const provider = cachedProvider(load, { now: () => clock.t, refreshAheadMs: 5 * MIN, retryAheadAfterMs: 10_000 });
+    const provider = cachedProvider(load, {
+      now: () => clock.t,
+      refreshAheadMs: 5 * MIN,
+      retryAheadAfterMs: 10_000,
+    });
     const first = provider();
     calls[0].resolve();
     await first;
@@ -113,7 +125,11 @@ describe("cachedProvider", () => {
     const forced = [provider({ forceRefresh: true }), provider({ forceRefresh: true })];
     await tick();
     assert.equal(calls.length, 2);
-    assert.equal((await provider()).accessKeyId, "AKID1", "others keep the cached credentials meanwhile");
+    assert.equal(
+      (await provider()).accessKeyId,
+      "AKID1",
+      "others keep the cached credentials meanwhile",
+    );
     calls[1].resolve();
     assert.deepEqual((await Promise.all(forced)).map((c) => c.accessKeyId), ["AKID2", "AKID2"]);
     assert.equal((await provider()).accessKeyId, "AKID2");

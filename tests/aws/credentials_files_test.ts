@@ -8,7 +8,7 @@ import { fromTokenFile } from "../../src/aws/credentials/web_identity.ts";
 import { fromContainer } from "../../src/aws/credentials/container.ts";
 import { fromInstanceMetadata, imdsEndpoint } from "../../src/aws/credentials/imds.ts";
 import { parseIni } from "../../src/aws/credentials/ini.ts";
-import { CredentialsError } from "../../src/aws/credentials/errors.ts";
+import type { CredentialsError } from "../../src/aws/credentials/errors.ts";
 import { type FakeSts, listenLoopback, startFakeSts } from "../support/fake_sts.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kpl-creds-"));
@@ -75,11 +75,18 @@ describe("fromSharedFiles", () => {
   it("reads the default profile, and AWS_PROFILE picks another", async () => {
     assert.equal((await fromSharedFiles({ env: envOf(files) })()).accessKeyId, "AKIADEFAULT");
     const base = await fromSharedFiles({ env: envOf({ ...files, AWS_PROFILE: "base" }) })();
-    assert.deepEqual([base.accessKeyId, base.secretAccessKey, base.sessionToken], ["AKIABASE", "base/secret+x=", "base-token"]);
+    assert.deepEqual([base.accessKeyId, base.secretAccessKey, base.sessionToken], [
+      "AKIABASE",
+      "base/secret+x=",
+      "base-token",
+    ]);
   });
 
   it("reads [profile x] from config, and the credentials file wins over config", async () => {
-    assert.equal((await fromSharedFiles({ profile: "cfgonly", env: envOf(files) })()).accessKeyId, "AKIACONFIG");
+    assert.equal(
+      (await fromSharedFiles({ profile: "cfgonly", env: envOf(files) })()).accessKeyId,
+      "AKIACONFIG",
+    );
     const both = await fromSharedFiles({ profile: "both", env: envOf(files) })();
     assert.equal(both.secretAccessKey, "creds-wins");
   });
@@ -89,32 +96,64 @@ describe("fromSharedFiles", () => {
     writeFileSync(join(home, "credentials-unused"), "");
     const { mkdirSync } = await import("node:fs");
     mkdirSync(join(home, ".aws"));
-    writeFileSync(join(home, ".aws", "credentials"), "[default]\naws_access_key_id=AKIAHOME\naws_secret_access_key=h\n");
+    writeFileSync(
+      join(home, ".aws", "credentials"),
+      "[default]\naws_access_key_id=AKIAHOME\naws_secret_access_key=h\n",
+    );
     assert.equal((await fromSharedFiles({ env: envOf({ HOME: home }) })()).accessKeyId, "AKIAHOME");
-    assert.equal((await fromSharedFiles({ env: envOf({ HOME: home, AWS_SHARED_CREDENTIALS_FILE: "~/.aws/credentials" }) })()).accessKeyId, "AKIAHOME");
+    assert.equal(
+      (await fromSharedFiles({
+        env: envOf({ HOME: home, AWS_SHARED_CREDENTIALS_FILE: "~/.aws/credentials" }),
+      })()).accessKeyId,
+      "AKIAHOME",
+    );
   });
 
   it("reports unavailable, and why, for missing profiles, files and keys", async () => {
-    await assert.rejects(fromSharedFiles({ profile: "nope", env: envOf(files) })(), (e: CredentialsError) => {
-      assert.equal(e.code, "CredentialsUnavailable");
-      assert.match(e.message, /profile "nope" not found \(looked in .*credentials and .*config\)/);
-      return true;
-    });
     await assert.rejects(
-      fromSharedFiles({ env: envOf({ AWS_SHARED_CREDENTIALS_FILE: join(dir, "missing1"), AWS_CONFIG_FILE: join(dir, "missing2") }) })(),
+      fromSharedFiles({ profile: "nope", env: envOf(files) })(),
+      (e: CredentialsError) => {
+        assert.equal(e.code, "CredentialsUnavailable");
+        assert.match(
+          e.message,
+          /profile "nope" not found \(looked in .*credentials and .*config\)/,
+        );
+        return true;
+      },
+    );
+    await assert.rejects(
+      fromSharedFiles({
+        env: envOf({
+          AWS_SHARED_CREDENTIALS_FILE: join(dir, "missing1"),
+          AWS_CONFIG_FILE: join(dir, "missing2"),
+        }),
+      })(),
       /missing1 does not exist and .*missing2 does not exist/,
     );
-    await assert.rejects(fromSharedFiles({ profile: "regiononly", env: envOf(files) })(), /has no aws_access_key_id/);
-    await assert.rejects(fromSharedFiles({ profile: "sso", env: envOf(files) })(), /uses sso_session, which this library does not support/);
+    await assert.rejects(
+      fromSharedFiles({ profile: "regiononly", env: envOf(files) })(),
+      /has no aws_access_key_id/,
+    );
+    await assert.rejects(
+      fromSharedFiles({ profile: "sso", env: envOf(files) })(),
+      /uses sso_session, which this library does not support/,
+    );
   });
 
   describe("role profiles", () => {
     let sts: FakeSts;
     before(async () => {
-      sts = await startFakeSts({ known: [{ accessKeyId: "AKIABASE", secretAccessKey: "base/secret+x=", sessionToken: "base-token" }, {
-        accessKeyId: "AKIAENVSRC",
-        secretAccessKey: "env-src-secret",
-      }], region: "eu-central-1" });
+      sts = await startFakeSts({
+        known: [{
+          accessKeyId: "AKIABASE",
+          secretAccessKey: "base/secret+x=",
+          sessionToken: "base-token",
+        }, {
+          accessKeyId: "AKIAENVSRC",
+          secretAccessKey: "env-src-secret",
+        }],
+        region: "eu-central-1",
+      });
     });
     after(() => sts.close());
 
@@ -125,7 +164,11 @@ describe("fromSharedFiles", () => {
       );
       const creds = await fromSharedFiles({
         profile: "deploy",
-        env: envOf({ AWS_SHARED_CREDENTIALS_FILE: credentialsFile, AWS_CONFIG_FILE: config, AWS_ENDPOINT_URL_STS: sts.url }),
+        env: envOf({
+          AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
+          AWS_CONFIG_FILE: config,
+          AWS_ENDPOINT_URL_STS: sts.url,
+        }),
       })();
       const req = sts.requests.at(-1)!;
       assert.deepEqual(req.verified, { ok: true, accessKeyId: "AKIABASE" });
@@ -136,7 +179,10 @@ describe("fromSharedFiles", () => {
     });
 
     it("credential_source = Environment signs with the environment's keys", async () => {
-      const config = file("config-envsrc", `[default]\nrole_arn = arn:aws:iam::1:role/r\ncredential_source = Environment\n`);
+      const config = file(
+        "config-envsrc",
+        `[default]\nrole_arn = arn:aws:iam::1:role/r\ncredential_source = Environment\n`,
+      );
       await fromSharedFiles({
         env: envOf({
           AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"),
@@ -155,9 +201,18 @@ describe("fromSharedFiles", () => {
         "config-loop",
         `[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n[profile lonely]\nrole_arn = arn:aws:iam::1:role/c\n`,
       );
-      const env = envOf({ AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"), AWS_CONFIG_FILE: config });
-      await assert.rejects(fromSharedFiles({ profile: "a", env })(), { code: "InvalidConfiguration", message: /loop a -> b -> a/ });
-      await assert.rejects(fromSharedFiles({ profile: "lonely", env })(), /needs source_profile, credential_source or web_identity_token_file/);
+      const env = envOf({
+        AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"),
+        AWS_CONFIG_FILE: config,
+      });
+      await assert.rejects(fromSharedFiles({ profile: "a", env })(), {
+        code: "InvalidConfiguration",
+        message: /loop a -> b -> a/,
+      });
+      await assert.rejects(
+        fromSharedFiles({ profile: "lonely", env })(),
+        /needs source_profile, credential_source or web_identity_token_file/,
+      );
     });
   });
 });
@@ -168,11 +223,20 @@ describe("fromTokenFile (web identity)", () => {
     try {
       const tokenFile = file("token", "eyJ.token.sig\n");
       const creds = await fromTokenFile({
-        env: envOf({ AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: "arn:aws:iam::1:role/irsa", AWS_ROLE_SESSION_NAME: "pod-1", AWS_ENDPOINT_URL_STS: sts.url }),
+        env: envOf({
+          AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+          AWS_ROLE_ARN: "arn:aws:iam::1:role/irsa",
+          AWS_ROLE_SESSION_NAME: "pod-1",
+          AWS_ENDPOINT_URL_STS: sts.url,
+        }),
       })();
       const req = sts.requests[0];
       assert.equal(req.action, "AssumeRoleWithWebIdentity");
-      assert.deepEqual([req.params.RoleArn, req.params.RoleSessionName, req.params.WebIdentityToken], ["arn:aws:iam::1:role/irsa", "pod-1", "eyJ.token.sig"]);
+      assert.deepEqual([
+        req.params.RoleArn,
+        req.params.RoleSessionName,
+        req.params.WebIdentityToken,
+      ], ["arn:aws:iam::1:role/irsa", "pod-1", "eyJ.token.sig"]);
       assert.equal(creds.accessKeyId, sts.issued[0].accessKeyId);
     } finally {
       await sts.close();
@@ -180,12 +244,21 @@ describe("fromTokenFile (web identity)", () => {
   });
 
   it("is unavailable without its variables, and fails clearly on an unreadable file", async () => {
-    await assert.rejects(fromTokenFile({ env: envOf({ AWS_ROLE_ARN: "arn:aws:iam::1:role/x" }) })(), {
-      code: "CredentialsUnavailable",
-      message: "web identity: AWS_WEB_IDENTITY_TOKEN_FILE not set",
-    });
     await assert.rejects(
-      fromTokenFile({ env: envOf({ AWS_WEB_IDENTITY_TOKEN_FILE: join(dir, "no-token"), AWS_ROLE_ARN: "arn:aws:iam::1:role/x", AWS_ENDPOINT_URL_STS: "http://127.0.0.1:9" }) })(),
+      fromTokenFile({ env: envOf({ AWS_ROLE_ARN: "arn:aws:iam::1:role/x" }) })(),
+      {
+        code: "CredentialsUnavailable",
+        message: "web identity: AWS_WEB_IDENTITY_TOKEN_FILE not set",
+      },
+    );
+    await assert.rejects(
+      fromTokenFile({
+        env: envOf({
+          AWS_WEB_IDENTITY_TOKEN_FILE: join(dir, "no-token"),
+          AWS_ROLE_ARN: "arn:aws:iam::1:role/x",
+          AWS_ENDPOINT_URL_STS: "http://127.0.0.1:9",
+        }),
+      })(),
       { code: "InvalidConfiguration", message: /cannot read the token file/ },
     );
   });
@@ -197,15 +270,29 @@ describe("fromContainer", () => {
     const agent = await listenLoopback((req, res) => {
       seen.push({ url: req.url, auth: req.headers.authorization });
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ AccessKeyId: "ASIACONT", SecretAccessKey: "cont-secret", Token: "cont-token", Expiration: "2031-01-01T00:00:00Z" }));
+      res.end(
+        JSON.stringify({
+          AccessKeyId: "ASIACONT",
+          SecretAccessKey: "cont-secret",
+          Token: "cont-token",
+          Expiration: "2031-01-01T00:00:00Z",
+        }),
+      );
     });
     try {
       const tokenFile = file("ecs-token", "Bearer-ish-token\n");
       const provider = fromContainer({
-        env: envOf({ AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.url}v2/credentials/abc`, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile }),
+        env: envOf({
+          AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.url}v2/credentials/abc`,
+          AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile,
+        }),
       });
       const creds = await provider();
-      assert.deepEqual([creds.accessKeyId, creds.secretAccessKey, creds.sessionToken], ["ASIACONT", "cont-secret", "cont-token"]);
+      assert.deepEqual([creds.accessKeyId, creds.secretAccessKey, creds.sessionToken], [
+        "ASIACONT",
+        "cont-secret",
+        "cont-token",
+      ]);
       assert.deepEqual(seen, [{ url: "/v2/credentials/abc", auth: "Bearer-ish-token" }]);
       await provider();
       assert.equal(seen.length, 1, "cached");
@@ -226,15 +313,30 @@ describe("fromContainer", () => {
         res.writeHead(401);
         return res.end();
       }
-      res.end(JSON.stringify({ AccessKeyId: "ASIA2", SecretAccessKey: "s2", Token: "t2", Expiration: "2031-01-01T00:00:00Z" }));
+      res.end(
+        JSON.stringify({
+          AccessKeyId: "ASIA2",
+          SecretAccessKey: "s2",
+          Token: "t2",
+          Expiration: "2031-01-01T00:00:00Z",
+        }),
+      );
     });
     try {
-      const ok = await fromContainer({ env: envOf({ AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.url, AWS_CONTAINER_AUTHORIZATION_TOKEN: "tok" }) })();
+      const ok = await fromContainer({
+        env: envOf({
+          AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.url,
+          AWS_CONTAINER_AUTHORIZATION_TOKEN: "tok",
+        }),
+      })();
       assert.equal(ok.accessKeyId, "ASIA2");
-      await assert.rejects(fromContainer({ env: envOf({ AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.url }) })(), {
-        code: "CredentialsFetchFailed",
-        message: /HTTP 401 \(attempt 1 of 3\)/,
-      });
+      await assert.rejects(
+        fromContainer({ env: envOf({ AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.url }) })(),
+        {
+          code: "CredentialsFetchFailed",
+          message: /HTTP 401 \(attempt 1 of 3\)/,
+        },
+      );
     } finally {
       await agent.close();
     }
@@ -244,20 +346,46 @@ describe("fromContainer", () => {
     const urls: string[] = [];
     const fetch = (input: Request | string | URL) => {
       urls.push(String(input));
-      return Promise.resolve(new Response(JSON.stringify({ AccessKeyId: "A", SecretAccessKey: "S", Token: "T", Expiration: "2031-01-01T00:00:00Z" })));
+      return Promise.resolve(
+        new Response(
+          JSON.stringify({
+            AccessKeyId: "A",
+            SecretAccessKey: "S",
+            Token: "T",
+            Expiration: "2031-01-01T00:00:00Z",
+          }),
+        ),
+      );
     };
-    await fromContainer({ fetch, env: envOf({ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/credentials/xyz" }) })();
+    await fromContainer({
+      fetch,
+      env: envOf({ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/credentials/xyz" }),
+    })();
     assert.deepEqual(urls, ["http://169.254.170.2/v2/credentials/xyz"]);
-    await assert.rejects(fromContainer({ fetch, env: envOf({ AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://example.com/creds" }) })(), {
-      code: "InvalidConfiguration",
+    await assert.rejects(
+      fromContainer({
+        fetch,
+        env: envOf({ AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://example.com/creds" }),
+      })(),
+      {
+        code: "InvalidConfiguration",
+      },
+    );
+    await assert.rejects(fromContainer({ fetch, env: envOf({}) })(), {
+      code: "CredentialsUnavailable",
     });
-    await assert.rejects(fromContainer({ fetch, env: envOf({}) })(), { code: "CredentialsUnavailable" });
     assert.equal(urls.length, 1);
   });
 });
 
 describe("fromInstanceMetadata (IMDSv2)", () => {
-  const ROLE_CREDS = { Code: "Success", AccessKeyId: "ASIAIMDS", SecretAccessKey: "imds-secret", Token: "imds-token", Expiration: "2031-01-01T00:00:00Z" };
+  const ROLE_CREDS = {
+    Code: "Success",
+    AccessKeyId: "ASIAIMDS",
+    SecretAccessKey: "imds-secret",
+    Token: "imds-token",
+    Expiration: "2031-01-01T00:00:00Z",
+  };
 
   async function fakeImds(options: { v1Only?: boolean; noRole?: boolean } = {}) {
     const log: string[] = [];
@@ -282,7 +410,9 @@ describe("fromInstanceMetadata (IMDSv2)", () => {
         }
         return res.end("my-role\n");
       }
-      if (req.url === "/latest/meta-data/iam/security-credentials/my-role") return res.end(JSON.stringify(ROLE_CREDS));
+      if (req.url === "/latest/meta-data/iam/security-credentials/my-role") {
+        return res.end(JSON.stringify(ROLE_CREDS));
+      }
       res.writeHead(404);
       res.end();
     });
@@ -292,8 +422,14 @@ describe("fromInstanceMetadata (IMDSv2)", () => {
   it("gets a token, the role name, then the role's credentials, via AWS_EC2_METADATA_SERVICE_ENDPOINT", async () => {
     const imds = await fakeImds();
     try {
-      const creds = await fromInstanceMetadata({ env: envOf({ AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url }) })();
-      assert.deepEqual([creds.accessKeyId, creds.secretAccessKey, creds.sessionToken], ["ASIAIMDS", "imds-secret", "imds-token"]);
+      const creds = await fromInstanceMetadata({
+        env: envOf({ AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url }),
+      })();
+      assert.deepEqual([creds.accessKeyId, creds.secretAccessKey, creds.sessionToken], [
+        "ASIAIMDS",
+        "imds-secret",
+        "imds-token",
+      ]);
       assert.deepEqual(imds.log, [
         "PUT /latest/api/token",
         "GET /latest/meta-data/iam/security-credentials/",
@@ -308,9 +444,15 @@ describe("fromInstanceMetadata (IMDSv2)", () => {
     const imds = await fakeImds({ v1Only: true });
     try {
       assert.equal((await fromInstanceMetadata({ endpoint: imds.url })()).accessKeyId, "ASIAIMDS");
-      await assert.rejects(fromInstanceMetadata({ endpoint: imds.url, env: envOf({ AWS_EC2_METADATA_V1_DISABLED: "true" }) })(), {
-        code: "CredentialsFetchFailed",
-      });
+      await assert.rejects(
+        fromInstanceMetadata({
+          endpoint: imds.url,
+          env: envOf({ AWS_EC2_METADATA_V1_DISABLED: "true" }),
+        })(),
+        {
+          code: "CredentialsFetchFailed",
+        },
+      );
     } finally {
       await imds.close();
     }
@@ -318,10 +460,13 @@ describe("fromInstanceMetadata (IMDSv2)", () => {
 
   it("is unavailable when disabled, when nothing answers, or without a role", async () => {
     const fetch = () => Promise.reject(new Error("must not be called"));
-    await assert.rejects(fromInstanceMetadata({ fetch, env: envOf({ AWS_EC2_METADATA_DISABLED: "TRUE" }) })(), {
-      code: "CredentialsUnavailable",
-      message: "EC2 instance metadata: AWS_EC2_METADATA_DISABLED=true",
-    });
+    await assert.rejects(
+      fromInstanceMetadata({ fetch, env: envOf({ AWS_EC2_METADATA_DISABLED: "TRUE" }) })(),
+      {
+        code: "CredentialsUnavailable",
+        message: "EC2 instance metadata: AWS_EC2_METADATA_DISABLED=true",
+      },
+    );
     const closed = await listenLoopback(() => {});
     await closed.close();
     await assert.rejects(fromInstanceMetadata({ endpoint: closed.url, timeoutMs: 200 })(), {
@@ -330,7 +475,10 @@ describe("fromInstanceMetadata (IMDSv2)", () => {
     });
     const imds = await fakeImds({ noRole: true });
     try {
-      await assert.rejects(fromInstanceMetadata({ endpoint: imds.url })(), { code: "CredentialsUnavailable", message: /no IAM role/ });
+      await assert.rejects(fromInstanceMetadata({ endpoint: imds.url })(), {
+        code: "CredentialsUnavailable",
+        message: /no IAM role/,
+      });
     } finally {
       await imds.close();
     }
@@ -340,7 +488,9 @@ describe("fromInstanceMetadata (IMDSv2)", () => {
     const hang = await listenLoopback(() => {});
     try {
       const started = Date.now();
-      await assert.rejects(fromInstanceMetadata({ endpoint: hang.url, timeoutMs: 150 })(), { message: /no response within 150 ms/ });
+      await assert.rejects(fromInstanceMetadata({ endpoint: hang.url, timeoutMs: 150 })(), {
+        message: /no response within 150 ms/,
+      });
       assert.ok(Date.now() - started < 2000);
     } finally {
       await hang.close();
@@ -349,7 +499,13 @@ describe("fromInstanceMetadata (IMDSv2)", () => {
 
   it("derives the endpoint from the environment", () => {
     assert.equal(imdsEndpoint(envOf({})), "http://169.254.169.254");
-    assert.equal(imdsEndpoint(envOf({ AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: "IPv6" })), "http://[fd00:ec2::254]");
-    assert.equal(imdsEndpoint(envOf({ AWS_EC2_METADATA_SERVICE_ENDPOINT: "http://127.0.0.1:1/" })), "http://127.0.0.1:1");
+    assert.equal(
+      imdsEndpoint(envOf({ AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: "IPv6" })),
+      "http://[fd00:ec2::254]",
+    );
+    assert.equal(
+      imdsEndpoint(envOf({ AWS_EC2_METADATA_SERVICE_ENDPOINT: "http://127.0.0.1:1/" })),
+      "http://127.0.0.1:1",
+    );
   });
 });

@@ -13,7 +13,13 @@ const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const TOKEN = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ==";
 
 function printedForms(value: unknown): string[] {
-  const forms = [String(value), JSON.stringify(value), inspect(value), inspect({ nested: { value } }, { depth: 5 }), `${value}`];
+  const forms = [
+    String(value),
+    JSON.stringify(value),
+    inspect(value),
+    inspect({ nested: { value } }, { depth: 5 }),
+    `${value}`,
+  ];
   const deno = (globalThis as { Deno?: { inspect(v: unknown, o?: unknown): string } }).Deno;
   if (deno) forms.push(deno.inspect(value), deno.inspect([value], { depth: 5 }));
   const bun = (globalThis as { Bun?: { inspect(v: unknown): string } }).Bun;
@@ -28,7 +34,11 @@ function assertNoSecrets(text: string, where: string): void {
 
 describe("redaction", () => {
   it("credentials objects show neither secret nor token when printed, yet work", async () => {
-    const creds = await fromStatic({ accessKeyId: "AKIAREDACT", secretAccessKey: SECRET, sessionToken: TOKEN })();
+    const creds = await fromStatic({
+      accessKeyId: "AKIAREDACT",
+      secretAccessKey: SECRET,
+      sessionToken: TOKEN,
+    })();
     for (const form of printedForms(creds)) {
       assertNoSecrets(form, "printed credentials");
       assert.match(form, /AKIAREDACT/);
@@ -44,8 +54,14 @@ describe("redaction", () => {
   });
 
   it("providers print nothing secret", () => {
-    const provider = fromStatic({ accessKeyId: "AKIAREDACT", secretAccessKey: SECRET, sessionToken: TOKEN });
-    for (const form of [String(provider), inspect(provider)]) assertNoSecrets(form, "printed provider");
+    const provider = fromStatic({
+      accessKeyId: "AKIAREDACT",
+      secretAccessKey: SECRET,
+      sessionToken: TOKEN,
+    });
+    for (const form of [String(provider), inspect(provider)]) {
+      assertNoSecrets(form, "printed provider");
+    }
   });
 
   it("validation errors never include the values", () => {
@@ -62,7 +78,12 @@ describe("redaction", () => {
     const source = { accessKeyId: "AKIASRC", secretAccessKey: SECRET, sessionToken: TOKEN };
     const sts = await startFakeSts({
       known: [source],
-      reply: (_r, n) => (n === 1 ? { status: 400, body: errorXml("ValidationError", `echo ${SECRET} ${TOKEN}`) } : undefined),
+      reply: (
+        _r,
+        n,
+      ) => (n === 1
+        ? { status: 400, body: errorXml("ValidationError", `echo ${SECRET} ${TOKEN}`) }
+        : undefined),
     });
     const events: DebugEvent[] = [];
     const logged: string[] = [];
@@ -70,14 +91,29 @@ describe("redaction", () => {
     console.error = (...args: unknown[]) => logged.push(args.map(String).join(" "));
     try {
       const env = () => undefined;
-      const failing = fromAssumeRole({ roleArn: "arn:aws:iam::1:role/r", stsEndpoint: sts.url, source: fromStatic(source), debug: true, env });
+      const failing = fromAssumeRole({
+        roleArn: "arn:aws:iam::1:role/r",
+        stsEndpoint: sts.url,
+        source: fromStatic(source),
+        debug: true,
+        env,
+      });
       const error = await failing().then(() => undefined, (e: unknown) => e);
       assert.ok(error instanceof StsError);
       for (const form of printedForms(error)) assertNoSecrets(form, "StsError");
-      const ok = fromAssumeRole({ roleArn: "arn:aws:iam::1:role/r", stsEndpoint: sts.url, source: fromStatic(source), debug: (e) => events.push(e), env });
+      const ok = fromAssumeRole({
+        roleArn: "arn:aws:iam::1:role/r",
+        stsEndpoint: sts.url,
+        source: fromStatic(source),
+        debug: (e) => events.push(e),
+        env,
+      });
       const issued = await ok();
       for (const form of printedForms(issued)) {
-        assert.ok(!form.includes(issued.secretAccessKey) && !form.includes(issued.sessionToken!), form);
+        assert.ok(
+          !form.includes(issued.secretAccessKey) && !form.includes(issued.sessionToken!),
+          form,
+        );
       }
     } finally {
       console.error = original;
@@ -87,6 +123,8 @@ describe("redaction", () => {
     const all = [...logged, ...events.map(formatDebugEvent), JSON.stringify(events)].join("\n");
     assertNoSecrets(all, "debug output");
     assert.ok(!/authorization|signature=|x-amz-security-token/i.test(all), all);
-    for (const issued of sts.issued) assert.ok(!all.includes(issued.secretAccessKey) && !all.includes(issued.sessionToken));
+    for (const issued of sts.issued) {
+      assert.ok(!all.includes(issued.secretAccessKey) && !all.includes(issued.sessionToken));
+    }
   });
 });

@@ -1,20 +1,33 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fromAssumeRole, fromWebIdentity, stsBackoffMs, stsEndpointFor } from "../../src/aws/credentials/sts.ts";
+import {
+  fromAssumeRole,
+  fromWebIdentity,
+  stsBackoffMs,
+  stsEndpointFor,
+} from "../../src/aws/credentials/sts.ts";
 import { StsError } from "../../src/aws/credentials/errors.ts";
 import { fromStatic } from "../../src/aws/credentials/static.ts";
 import type { DebugEvent } from "../../src/aws/debug.ts";
 import type { CredentialProvider } from "../../src/aws/types.ts";
 import { errorXml, type FakeSts, startFakeSts } from "../support/fake_sts.ts";
 
-const SOURCE = { accessKeyId: "AKIASOURCE0001", secretAccessKey: "source/secret+KEY=", sessionToken: "source-session-token-xyz" };
+const SOURCE = {
+  accessKeyId: "AKIASOURCE0001",
+  secretAccessKey: "source/secret+KEY=",
+  sessionToken: "source-session-token-xyz",
+};
 const ROLE = "arn:aws:iam::123456789012:role/producer";
 const noEnv = () => undefined;
 
 describe("fromAssumeRole against a loopback STS that verifies SigV4 with aws4", () => {
   let sts: FakeSts;
   before(async () => {
-    sts = await startFakeSts({ known: [SOURCE], region: "eu-west-1", webIdentityToken: "oidc.jwt.token" });
+    sts = await startFakeSts({
+      known: [SOURCE],
+      region: "eu-west-1",
+      webIdentityToken: "oidc.jwt.token",
+    });
   });
   after(() => sts.close());
 
@@ -46,7 +59,10 @@ describe("fromAssumeRole against a loopback STS that verifies SigV4 with aws4", 
     });
     assert.match(String(req.headers["content-type"]), /^application\/x-www-form-urlencoded/);
     assert.equal(req.headers["x-amz-security-token"], SOURCE.sessionToken);
-    assert.match(String(req.headers.authorization), /Credential=AKIASOURCE0001\/\d{8}\/eu-west-1\/sts\/aws4_request/);
+    assert.match(
+      String(req.headers.authorization),
+      /Credential=AKIASOURCE0001\/\d{8}\/eu-west-1\/sts\/aws4_request/,
+    );
     const issued = sts.issued.at(-1)!;
     assert.equal(creds.accessKeyId, issued.accessKeyId);
     assert.equal(creds.secretAccessKey, issued.secretAccessKey);
@@ -66,9 +82,20 @@ describe("fromAssumeRole against a loopback STS that verifies SigV4 with aws4", 
 
   it("gets the STS endpoint from AWS_ENDPOINT_URL_STS, then AWS_ENDPOINT_URL, else the regional one", async () => {
     assert.equal(stsEndpointFor("us-west-2", noEnv), "https://sts.us-west-2.amazonaws.com");
-    assert.equal(stsEndpointFor("cn-northwest-1", noEnv), "https://sts.cn-northwest-1.amazonaws.com.cn");
-    assert.equal(stsEndpointFor("us-west-2", (n) => (n === "AWS_ENDPOINT_URL" ? "http://a" : undefined)), "http://a");
-    const env = (n: string) => ({ AWS_ENDPOINT_URL_STS: sts.url, AWS_ENDPOINT_URL: "http://127.0.0.1:9/", AWS_REGION: "eu-west-1" })[n];
+    assert.equal(
+      stsEndpointFor("cn-northwest-1", noEnv),
+      "https://sts.cn-northwest-1.amazonaws.com.cn",
+    );
+    assert.equal(
+      stsEndpointFor("us-west-2", (n) => (n === "AWS_ENDPOINT_URL" ? "http://a" : undefined)),
+      "http://a",
+    );
+    const env = (n: string) =>
+      ({
+        AWS_ENDPOINT_URL_STS: sts.url,
+        AWS_ENDPOINT_URL: "http://127.0.0.1:9/",
+        AWS_REGION: "eu-west-1",
+      })[n];
     const creds = await fromAssumeRole({ roleArn: ROLE, source: fromStatic(SOURCE), env })();
     assert.equal(creds.accessKeyId, sts.issued.at(-1)!.accessKeyId);
     assert.match(sts.requests.at(-1)!.params.RoleSessionName, /^kinesis-kpl-\d+$/);
@@ -78,14 +105,22 @@ describe("fromAssumeRole against a loopback STS that verifies SigV4 with aws4", 
     const wrong = { ...SOURCE, secretAccessKey: "not-the-secret" };
     const n = sts.requests.length;
     await assert.rejects(
-      fromAssumeRole({ roleArn: ROLE, region: "eu-west-1", stsEndpoint: sts.url, source: fromStatic(wrong), env: noEnv })(),
+      fromAssumeRole({
+        roleArn: ROLE,
+        region: "eu-west-1",
+        stsEndpoint: sts.url,
+        source: fromStatic(wrong),
+        env: noEnv,
+      })(),
       (error: unknown) => {
         assert.ok(error instanceof StsError);
         assert.equal(error.code, "SignatureDoesNotMatch");
         assert.equal(error.status, 403);
         assert.equal(error.retryable, false);
         assert.ok(error.requestId);
-        assert.ok(!error.message.includes("not-the-secret") && !error.message.includes(SOURCE.sessionToken));
+        assert.ok(
+          !error.message.includes("not-the-secret") && !error.message.includes(SOURCE.sessionToken),
+        );
         return true;
       },
     );
@@ -97,7 +132,10 @@ describe("fromAssumeRole against a loopback STS that verifies SigV4 with aws4", 
     const provider = fromWebIdentity({
       roleArn: ROLE,
       roleSessionName: "web",
-      webIdentityToken: () => Promise.resolve(`oidc.jwt.token${reads++ < 0 ? "" : ""}\n`),
+      webIdentityToken: () => {
+        reads++;
+        return Promise.resolve("oidc.jwt.token\n"); // trailing newline as in token files
+      },
       region: "eu-west-1",
       stsEndpoint: sts.url,
       env: noEnv,
@@ -114,8 +152,15 @@ describe("fromAssumeRole against a loopback STS that verifies SigV4 with aws4", 
 
   it("a rejected web identity token never appears in the error", async () => {
     await assert.rejects(
-      fromWebIdentity({ roleArn: ROLE, webIdentityToken: "wrong.secret.jwt", region: "eu-west-1", stsEndpoint: sts.url, env: noEnv })(),
-      (error: StsError) => error.code === "InvalidIdentityToken" && !error.message.includes("wrong.secret.jwt"),
+      fromWebIdentity({
+        roleArn: ROLE,
+        webIdentityToken: "wrong.secret.jwt",
+        region: "eu-west-1",
+        stsEndpoint: sts.url,
+        env: noEnv,
+      })(),
+      (error: StsError) =>
+        error.code === "InvalidIdentityToken" && !error.message.includes("wrong.secret.jwt"),
     );
   });
 
@@ -126,7 +171,10 @@ describe("fromAssumeRole against a loopback STS that verifies SigV4 with aws4", 
     assert.throws(() => fromAssumeRole({ ...base, roleSessionName: "has space" }), TypeError);
     assert.throws(() => fromAssumeRole({ ...base, region: "eu-west-1.evil.com/" }), TypeError);
     assert.throws(() => fromAssumeRole({ ...base, stsEndpoint: "ftp://x" }), TypeError);
-    assert.throws(() => fromAssumeRole({ ...base, source: undefined as unknown as CredentialProvider }), TypeError);
+    assert.throws(
+      () => fromAssumeRole({ ...base, source: undefined as unknown as CredentialProvider }),
+      TypeError,
+    );
   });
 });
 
@@ -143,9 +191,19 @@ describe("STS retries and failures", () => {
     });
     try {
       const events: DebugEvent[] = [];
-      const creds = await fromAssumeRole({ roleArn: ROLE, stsEndpoint: sts.url, source: fromStatic(SOURCE), debug: (e) => events.push(e), env: noEnv })();
+      const creds = await fromAssumeRole({
+        roleArn: ROLE,
+        stsEndpoint: sts.url,
+        source: fromStatic(SOURCE),
+        debug: (e) => events.push(e),
+        env: noEnv,
+      })();
       assert.equal(creds.accessKeyId, sts.issued[0].accessKeyId);
-      assert.deepEqual(events.map((e) => [e.retry, e.status, e.error]), [[0, 400, "Throttling"], [1, 503, "Http503"], [2, 200, undefined]]);
+      assert.deepEqual(events.map((e) => [e.retry, e.status, e.error]), [[0, 400, "Throttling"], [
+        1,
+        503,
+        "Http503",
+      ], [2, 200, undefined]]);
     } finally {
       await sts.close();
     }
@@ -156,7 +214,14 @@ describe("STS retries and failures", () => {
     const fresh = { accessKeyId: "AKIANEW", secretAccessKey: "new-secret" };
     const sts = await startFakeSts({
       known: [old, fresh],
-      reply: (r) => (r.verified?.accessKeyId === "AKIAOLD" ? { status: 400, body: errorXml("ExpiredToken", "The security token included in the request is expired") } : undefined),
+      reply: (
+        r,
+      ) => (r.verified?.accessKeyId === "AKIAOLD"
+        ? {
+          status: 400,
+          body: errorXml("ExpiredToken", "The security token included in the request is expired"),
+        }
+        : undefined),
     });
     try {
       const forced: boolean[] = [];
@@ -164,7 +229,12 @@ describe("STS retries and failures", () => {
         forced.push(Boolean(opts?.forceRefresh));
         return Promise.resolve(opts?.forceRefresh ? fresh : old);
       };
-      const creds = await fromAssumeRole({ roleArn: ROLE, stsEndpoint: sts.url, source, env: noEnv })();
+      const creds = await fromAssumeRole({
+        roleArn: ROLE,
+        stsEndpoint: sts.url,
+        source,
+        env: noEnv,
+      })();
       assert.equal(creds.accessKeyId, sts.issued[0].accessKeyId);
       assert.deepEqual(forced, [false, true]);
     } finally {
@@ -178,10 +248,19 @@ describe("STS retries and failures", () => {
     const url = closed.url;
     await closed.close();
     await assert.rejects(
-      fromAssumeRole({ roleArn: ROLE, stsEndpoint: url, source: fromStatic(SOURCE), maxAttempts: 1, env: noEnv })(),
+      fromAssumeRole({
+        roleArn: ROLE,
+        stsEndpoint: url,
+        source: fromStatic(SOURCE),
+        maxAttempts: 1,
+        env: noEnv,
+      })(),
       (e: StsError) => e.code === "NetworkError" && e.retryable && e.status === 0,
     );
-    const hanging = await startFakeSts({ known: [SOURCE], reply: () => ({ status: 200, body: "" }) });
+    const hanging = await startFakeSts({
+      known: [SOURCE],
+      reply: () => ({ status: 200, body: "" }),
+    });
     const slowFetch = (input: Request | string | URL, init?: RequestInit) =>
       new Promise<Response>((_resolve, reject) => {
         init?.signal?.addEventListener("abort", () => reject(init.signal!.reason));
@@ -189,8 +268,17 @@ describe("STS retries and failures", () => {
       });
     try {
       await assert.rejects(
-        fromAssumeRole({ roleArn: ROLE, stsEndpoint: hanging.url, source: fromStatic(SOURCE), fetch: slowFetch, timeoutMs: 50, maxAttempts: 2, env: noEnv })(),
-        (e: StsError) => e.code === "TimeoutError" && e.retryable && /timed out after 50 ms/.test(e.message),
+        fromAssumeRole({
+          roleArn: ROLE,
+          stsEndpoint: hanging.url,
+          source: fromStatic(SOURCE),
+          fetch: slowFetch,
+          timeoutMs: 50,
+          maxAttempts: 2,
+          env: noEnv,
+        })(),
+        (e: StsError) =>
+          e.code === "TimeoutError" && e.retryable && /timed out after 50 ms/.test(e.message),
       );
     } finally {
       await hanging.close();
@@ -200,14 +288,31 @@ describe("STS retries and failures", () => {
   it("scrubs secrets that an endpoint echoes into its message", async () => {
     const sts = await startFakeSts({
       known: [SOURCE],
-      reply: () => ({ status: 400, body: errorXml("ValidationError", `bad token ${SOURCE.sessionToken} and key ${SOURCE.secretAccessKey}`) }),
+      reply: () => ({
+        status: 400,
+        body: errorXml(
+          "ValidationError",
+          `bad token ${SOURCE.sessionToken} and key ${SOURCE.secretAccessKey}`,
+        ),
+      }),
     });
     try {
-      await assert.rejects(fromAssumeRole({ roleArn: ROLE, stsEndpoint: sts.url, source: fromStatic(SOURCE), env: noEnv })(), (e: StsError) => {
-        assert.ok(!e.message.includes(SOURCE.sessionToken) && !e.message.includes(SOURCE.secretAccessKey), e.message);
-        assert.match(e.message, /\[REDACTED\]/);
-        return true;
-      });
+      await assert.rejects(
+        fromAssumeRole({
+          roleArn: ROLE,
+          stsEndpoint: sts.url,
+          source: fromStatic(SOURCE),
+          env: noEnv,
+        })(),
+        (e: StsError) => {
+          assert.ok(
+            !e.message.includes(SOURCE.sessionToken) && !e.message.includes(SOURCE.secretAccessKey),
+            e.message,
+          );
+          assert.match(e.message, /\[REDACTED\]/);
+          return true;
+        },
+      );
     } finally {
       await sts.close();
     }
@@ -222,7 +327,12 @@ describe("STS retries and failures", () => {
   it("concurrent callers share one AssumeRole call", async () => {
     const sts = await startFakeSts({ known: [SOURCE] });
     try {
-      const provider = fromAssumeRole({ roleArn: ROLE, stsEndpoint: sts.url, source: fromStatic(SOURCE), env: noEnv });
+      const provider = fromAssumeRole({
+        roleArn: ROLE,
+        stsEndpoint: sts.url,
+        source: fromStatic(SOURCE),
+        env: noEnv,
+      });
       const all = await Promise.all(Array.from({ length: 25 }, () => provider()));
       assert.equal(sts.requests.length, 1);
       assert.ok(all.every((c) => c === all[0]));

@@ -18,8 +18,14 @@ describe("xml", () => {
   });
 
   it("decodes the predefined entities and numeric references, and leaves others alone", () => {
-    assert.equal(decodeXmlEntities("&lt;a&gt; &amp;amp; &quot;&apos; &#65;&#x42;&#x1F600;"), `<a> &amp; "' AB😀`);
-    assert.equal(decodeXmlEntities("&nbsp; &#0; &#xD800; &#x110000; & alone"), "&nbsp; &#0; &#xD800; &#x110000; & alone");
+    assert.equal(
+      decodeXmlEntities("&lt;a&gt; &amp;amp; &quot;&apos; &#65;&#x42;&#x1F600;"),
+      `<a> &amp; "' AB😀`,
+    );
+    assert.equal(
+      decodeXmlEntities("&nbsp; &#0; &#xD800; &#x110000; & alone"),
+      "&nbsp; &#0; &#xD800; &#x110000; & alone",
+    );
     assert.equal(xmlText(parseXml("<a>x&#x2F;y+z&#61;</a>")), "x/y+z=");
   });
 
@@ -28,12 +34,27 @@ describe("xml", () => {
   });
 
   it("skips a DOCTYPE and never expands declared entities", () => {
-    const root = parseXml(`<!DOCTYPE a [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><a>&lol2;</a>`);
+    const root = parseXml(
+      `<!DOCTYPE a [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><a>&lol2;</a>`,
+    );
     assert.equal(xmlText(root), "&lol2;");
   });
 
   it("rejects junk with XmlError", () => {
-    for (const junk of ["", "not xml", "<a>", "<a></b>", "<a/><b/>", "text<a/>", "<a><b></a>", "</a>", "<a", "<1a/>"]) {
+    for (
+      const junk of [
+        "",
+        "not xml",
+        "<a>",
+        "<a></b>",
+        "<a/><b/>",
+        "text<a/>",
+        "<a><b></a>",
+        "</a>",
+        "<a",
+        "<1a/>",
+      ]
+    ) {
       assert.throws(() => parseXml(junk), XmlError, JSON.stringify(junk));
     }
     assert.throws(() => parseXml("<a>".repeat(100) + "</a>".repeat(100)), /nesting deeper/);
@@ -58,13 +79,22 @@ describe("readStsResponse", () => {
   });
 
   it("reads AssumeRoleWithWebIdentity credentials", () => {
-    const c = readStsResponse("AssumeRoleWithWebIdentity", 200, successXml("AssumeRoleWithWebIdentity", creds));
+    const c = readStsResponse(
+      "AssumeRoleWithWebIdentity",
+      200,
+      successXml("AssumeRoleWithWebIdentity", creds),
+    );
     assert.equal(c.accessKeyId, creds.accessKeyId);
   });
 
   it("turns an ErrorResponse into an StsError with code, status, request id and retryability", () => {
     const e = assert.throws(
-      () => readStsResponse("AssumeRole", 403, errorXml("AccessDenied", "User: arn:aws:iam::1:user/u is not authorized", "rid-7")),
+      () =>
+        readStsResponse(
+          "AssumeRole",
+          403,
+          errorXml("AccessDenied", "User: arn:aws:iam::1:user/u is not authorized", "rid-7"),
+        ),
       (error: unknown) => {
         assert.ok(error instanceof StsError);
         assert.equal(error.name, "StsError");
@@ -77,29 +107,54 @@ describe("readStsResponse", () => {
       },
     );
     void e;
-    assert.throws(() => readStsResponse("AssumeRole", 400, errorXml("Throttling", "Rate exceeded")), (error: StsError) => error.retryable);
     assert.throws(
-      () => readStsResponse("AssumeRole", 503, errorXml("ServiceUnavailable", "later", "r", "Receiver")),
+      () => readStsResponse("AssumeRole", 400, errorXml("Throttling", "Rate exceeded")),
+      (error: StsError) => error.retryable,
+    );
+    assert.throws(
+      () =>
+        readStsResponse(
+          "AssumeRole",
+          503,
+          errorXml("ServiceUnavailable", "later", "r", "Receiver"),
+        ),
       (error: StsError) => error.retryable && error.status === 503,
     );
   });
 
   it("treats an ErrorResponse even with status 200 as an error", () => {
-    assert.throws(() => readStsResponse("AssumeRole", 200, errorXml("ExpiredToken", "expired")), { code: "ExpiredToken" });
+    assert.throws(() => readStsResponse("AssumeRole", 200, errorXml("ExpiredToken", "expired")), {
+      code: "ExpiredToken",
+    });
   });
 
   it("reports junk clearly, using the request id header", () => {
     assert.throws(
       () => readStsResponse("AssumeRole", 200, "<html><body>captive portal</body></html>", "hdr-1"),
-      (error: StsError) => error.code === "InvalidResponse" && !error.retryable && error.requestId === "hdr-1" && /<html>/.test(error.message),
+      (error: StsError) =>
+        error.code === "InvalidResponse" && !error.retryable && error.requestId === "hdr-1" &&
+        /<html>/.test(error.message),
     );
-    assert.throws(() => readStsResponse("AssumeRole", 200, "{}"), (error: StsError) => error.code === "InvalidResponse" && /not XML/.test(error.message));
-    assert.throws(() => readStsResponse("AssumeRole", 502, "<html>Bad gateway</html"), (error: StsError) => error.code === "Http502" && error.retryable);
-    assert.throws(() => readStsResponse("AssumeRole", 500, ""), (error: StsError) => error.code === "Http500" && error.retryable);
+    assert.throws(
+      () => readStsResponse("AssumeRole", 200, "{}"),
+      (error: StsError) => error.code === "InvalidResponse" && /not XML/.test(error.message),
+    );
+    assert.throws(
+      () => readStsResponse("AssumeRole", 502, "<html>Bad gateway</html"),
+      (error: StsError) => error.code === "Http502" && error.retryable,
+    );
+    assert.throws(
+      () => readStsResponse("AssumeRole", 500, ""),
+      (error: StsError) => error.code === "Http500" && error.retryable,
+    );
   });
 
   it("names missing fields", () => {
-    const xml = successXml("AssumeRole", creds).replace(/<SessionToken>.*<\/SessionToken>/, "").replace("2030-01-02T03:04:05.000Z", "soon");
-    assert.throws(() => readStsResponse("AssumeRole", 200, xml), /lacks SessionToken, Expiration \(not a date\)/);
+    const xml = successXml("AssumeRole", creds).replace(/<SessionToken>.*<\/SessionToken>/, "")
+      .replace("2030-01-02T03:04:05.000Z", "soon");
+    assert.throws(
+      () => readStsResponse("AssumeRole", 200, xml),
+      /lacks SessionToken, Expiration \(not a date\)/,
+    );
   });
 });

@@ -1,6 +1,11 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { detectRuntime, proxyFetch, ProxyUnsupportedError, redactUrl } from "../../src/runtime/proxy.ts";
+import {
+  detectRuntime,
+  proxyFetch,
+  ProxyUnsupportedError,
+  redactUrl,
+} from "../../src/runtime/proxy.ts";
 import { fromAssumeRole } from "../../src/aws/credentials/sts.ts";
 import { fromStatic } from "../../src/aws/credentials/static.ts";
 import { type ForwardProxy, startForwardProxy } from "../support/forward_proxy.ts";
@@ -12,12 +17,21 @@ describe("proxy URL validation", () => {
   it("accepts only http(s) and never echoes a password", async () => {
     await assert.rejects(proxyFetch("socks5://me:hunter2@127.0.0.1:1080"), (e: unknown) => {
       assert.ok(e instanceof TypeError);
-      assert.match(e.message, /socks5:\/\/me:\*\*\*@127\.0\.0\.1:1080.*must be http: or https:, current value is socks5:/);
+      assert.match(
+        e.message,
+        /socks5:\/\/me:\*\*\*@127\.0\.0\.1:1080.*must be http: or https:, current value is socks5:/,
+      );
       assert.ok(!e.message.includes("hunter2"));
       return true;
     });
-    await assert.rejects(proxyFetch("me:hunter2@proxy:3128"), (e: Error) => e instanceof TypeError && !e.message.includes("hunter2"));
-    await assert.rejects(proxyFetch("http://me:hunter2@"), (e: Error) => e instanceof TypeError && !e.message.includes("hunter2"));
+    await assert.rejects(
+      proxyFetch("me:hunter2@proxy:3128"),
+      (e: Error) => e instanceof TypeError && !e.message.includes("hunter2"),
+    );
+    await assert.rejects(
+      proxyFetch("http://me:hunter2@"),
+      (e: Error) => e instanceof TypeError && !e.message.includes("hunter2"),
+    );
   });
 
   it("redacts user info passwords in any string", () => {
@@ -41,8 +55,24 @@ describe("proxy URL validation", () => {
   });
 });
 
-// The runtime's own mechanism, plus undici (what Node uses), which Deno and Bun can run too.
-const mechanisms = [...new Set([runtime, "node" as const])].filter((r) => r === "deno" || r === "bun" || r === "node");
+// The runtime's own mechanism, plus undici (what Node uses), which Deno can run too.
+// Bun maps "undici" to a stand-in that ignores dispatchers, so there it must refuse.
+const mechanisms: ("deno" | "bun" | "node")[] = runtime === "deno"
+  ? ["deno", "node"]
+  : runtime === "bun"
+  ? ["bun"]
+  : runtime === "node"
+  ? ["node"]
+  : [];
+
+if (runtime === "bun") {
+  it("refuses the undici mechanism in Bun rather than silently bypassing the proxy", async () => {
+    await assert.rejects(
+      proxyFetch("http://127.0.0.1:3128", { runtime: "node" }),
+      ProxyUnsupportedError,
+    );
+  });
+}
 
 for (const mechanism of mechanisms) {
   describe(`proxyFetch via ${mechanism} in ${runtime}`, () => {
@@ -62,7 +92,10 @@ for (const mechanism of mechanisms) {
     });
 
     it("sends requests through the proxy, with Proxy-Authorization from the URL", async () => {
-      const proxyUrl = proxy.url.replace("http://", "http://kpl:" + encodeURIComponent("p@ss:word") + "@");
+      const proxyUrl = proxy.url.replace(
+        "http://",
+        "http://kpl:" + encodeURIComponent("p@ss:word") + "@",
+      );
       const fetch = await proxyFetch(proxyUrl, { runtime: mechanism });
       try {
         const response = await fetch(`${target.url}path?q=1`, { method: "POST", body: "x" });
@@ -78,7 +111,9 @@ for (const mechanism of mechanisms) {
         }
         if (mechanism === "node") assert.equal(record.kind, "connect");
         // A Request object works too.
-        const viaRequest = await fetch(new Request(`${target.url}req`, { method: "PUT", body: "y" }));
+        const viaRequest = await fetch(
+          new Request(`${target.url}req`, { method: "PUT", body: "y" }),
+        );
         assert.equal(await viaRequest.text(), "hello PUT /req");
       } finally {
         await fetch.close();
@@ -100,15 +135,31 @@ for (const mechanism of mechanisms) {
     it("STS AssumeRole goes through the same fetch", async () => {
       const source = { accessKeyId: "AKIAPROXY", secretAccessKey: "proxy-src-secret" };
       const sts = await startFakeSts({ known: [source] });
-      const proxyUrl = proxy.url.replace("http://", "http://kpl:" + encodeURIComponent("p@ss:word") + "@");
+      const proxyUrl = proxy.url.replace(
+        "http://",
+        "http://kpl:" + encodeURIComponent("p@ss:word") + "@",
+      );
       const fetch = await proxyFetch(proxyUrl, { runtime: mechanism });
       try {
         const n = proxy.records.length;
-        const creds = await fromAssumeRole({ roleArn: "arn:aws:iam::1:role/r", stsEndpoint: sts.url, source: fromStatic(source), fetch, env: () => undefined })();
+        const creds = await fromAssumeRole({
+          roleArn: "arn:aws:iam::1:role/r",
+          stsEndpoint: sts.url,
+          source: fromStatic(source),
+          fetch,
+          env: () => undefined,
+        })();
         assert.equal(creds.accessKeyId, sts.issued[0].accessKeyId);
-        assert.deepEqual(sts.requests[0].verified, { ok: true, accessKeyId: "AKIAPROXY" }, "the signature survives the proxy");
+        assert.deepEqual(
+          sts.requests[0].verified,
+          { ok: true, accessKeyId: "AKIAPROXY" },
+          "the signature survives the proxy",
+        );
         const port = new URL(sts.url).port;
-        assert.ok(proxy.records.slice(n).some((r) => r.target.includes(`127.0.0.1:${port}`)), "the STS call went through the proxy");
+        assert.ok(
+          proxy.records.slice(n).some((r) => r.target.includes(`127.0.0.1:${port}`)),
+          "the STS call went through the proxy",
+        );
       } finally {
         await fetch.close();
         await sts.close();

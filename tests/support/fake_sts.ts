@@ -10,7 +10,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type KnownCredentials, verifySigV4, type VerifyResult } from "./sigv4_verifier.ts";
+import { type KnownCredentials, type VerifyResult, verifySigV4 } from "./sigv4_verifier.ts";
 
 /** Credentials the fake issues. */
 export interface IssuedCredentials {
@@ -35,7 +35,9 @@ export interface StsRequestRecord {
 }
 
 /** A canned reply, or `undefined` to let the fake answer normally. */
-export type StsReply = { status: number; body: string; headers?: Record<string, string> } | undefined;
+export type StsReply =
+  | { status: number; body: string; headers?: Record<string, string> }
+  | undefined;
 
 /** Options for {@link startFakeSts}. */
 export interface FakeStsOptions {
@@ -64,7 +66,10 @@ export interface FakeSts {
 }
 
 function xmlEscape(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(
+    /"/g,
+    "&quot;",
+  );
 }
 
 /** An STS success document for `action`. */
@@ -84,9 +89,16 @@ export function successXml(action: string, c: IssuedCredentials, requestId = "re
 }
 
 /** An STS `ErrorResponse` document. */
-export function errorXml(code: string, message: string, requestId = "req-err-1", type = "Sender"): string {
+export function errorXml(
+  code: string,
+  message: string,
+  requestId = "req-err-1",
+  type = "Sender",
+): string {
   return `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <Error><Type>${type}</Type><Code>${xmlEscape(code)}</Code><Message>${xmlEscape(message)}</Message></Error>
+  <Error><Type>${type}</Type><Code>${xmlEscape(code)}</Code><Message>${
+    xmlEscape(message)
+  }</Message></Error>
   <RequestId>${requestId}</RequestId>
 </ErrorResponse>`;
 }
@@ -143,30 +155,55 @@ export async function startFakeSts(options: FakeStsOptions): Promise<FakeSts> {
     const bytes = await readBody(req);
     const body = new TextDecoder().decode(bytes);
     const params = Object.fromEntries(new URLSearchParams(body));
-    const record: StsRequestRecord = { action: params.Action ?? "", params, headers: req.headers, body };
+    const record: StsRequestRecord = {
+      action: params.Action ?? "",
+      params,
+      headers: req.headers,
+      body,
+    };
     requests.push(record);
     const n = requests.length;
     const send = (status: number, xml: string, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { "content-type": "text/xml", "x-amzn-requestid": `hdr-${n}`, ...headers });
+      res.writeHead(status, {
+        "content-type": "text/xml",
+        "x-amzn-requestid": `hdr-${n}`,
+        ...headers,
+      });
       res.end(xml);
     };
     if (req.method !== "POST" || params.Version !== "2011-06-15") {
       return send(400, errorXml("InvalidAction", "expected a POST with Version 2011-06-15"));
     }
     if (record.action === "AssumeRole") {
-      record.verified = verifySigV4({ method: req.method!, path: req.url!, headers: req.headers, body: bytes }, known, {
-        region,
-        service: "sts",
-      });
+      record.verified = verifySigV4(
+        { method: req.method!, path: req.url!, headers: req.headers, body: bytes },
+        known,
+        {
+          region,
+          service: "sts",
+        },
+      );
     }
     const canned = options.reply?.(record, n);
     if (canned) return send(canned.status, canned.body, canned.headers);
     if (record.verified && !record.verified.ok) {
-      return send(403, errorXml("SignatureDoesNotMatch", `${record.verified.code}: ${record.verified.message}`));
+      return send(
+        403,
+        errorXml("SignatureDoesNotMatch", `${record.verified.code}: ${record.verified.message}`),
+      );
     }
     if (record.action === "AssumeRoleWithWebIdentity") {
-      if (options.webIdentityToken !== undefined && params.WebIdentityToken !== options.webIdentityToken) {
-        return send(400, errorXml("InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider"));
+      if (
+        options.webIdentityToken !== undefined &&
+        params.WebIdentityToken !== options.webIdentityToken
+      ) {
+        return send(
+          400,
+          errorXml(
+            "InvalidIdentityToken",
+            "Couldn't retrieve verification key from your identity provider",
+          ),
+        );
       }
     } else if (record.action !== "AssumeRole") {
       return send(400, errorXml("InvalidAction", `unknown action ${record.action}`));

@@ -46,7 +46,12 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
   const expected = options.auth ? `Basic ${btoa(options.auth)}` : undefined;
   const server = createServer((req, res) => {
     const proxyAuthorization = req.headers["proxy-authorization"] as string | undefined;
-    records.push({ kind: "forward", target: req.url ?? "", method: req.method ?? "", proxyAuthorization });
+    records.push({
+      kind: "forward",
+      target: req.url ?? "",
+      method: req.method ?? "",
+      proxyAuthorization,
+    });
     if (expected && proxyAuthorization !== expected) {
       res.writeHead(407, { "proxy-authenticate": 'Basic realm="test"' });
       return res.end();
@@ -58,7 +63,10 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
       res.writeHead(400);
       return res.end("absolute URI required");
     }
-    const headers: Record<string, string | string[] | undefined> = { ...req.headers, "x-forwarded-by": "test-proxy" };
+    const headers: Record<string, string | string[] | undefined> = {
+      ...req.headers,
+      "x-forwarded-by": "test-proxy",
+    };
     delete headers["proxy-authorization"];
     delete headers["proxy-connection"];
     const upstream = httpRequest(target, { method: req.method, headers }, (up) => {
@@ -77,7 +85,9 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
     const proxyAuthorization = req.headers["proxy-authorization"] as string | undefined;
     records.push({ kind: "connect", target: req.url ?? "", method: "CONNECT", proxyAuthorization });
     if (expected && proxyAuthorization !== expected) {
-      client.end("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"\r\n\r\n");
+      client.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\n\r\n',
+      );
       return;
     }
     const [host, port] = (req.url ?? "").split(":");
