@@ -14,9 +14,19 @@
  */
 
 export type { AggregatedRecord, DeaggregatedRecord, UserRecord } from "./src/format/record.ts";
-export { aggregate, type AggregateOptions, Aggregator, type AggregatorOptions } from "./src/format/aggregator.ts";
+export {
+  aggregate,
+  type AggregateOptions,
+  Aggregator,
+  type AggregatorOptions,
+} from "./src/format/aggregator.ts";
 export { deaggregate, type DeaggregateOptions } from "./src/format/deaggregate.ts";
-export { AggregateFormatError, RecordError, type RecordErrorCode, RecordTooLargeError } from "./src/format/errors.ts";
+export {
+  AggregateFormatError,
+  RecordError,
+  type RecordErrorCode,
+  RecordTooLargeError,
+} from "./src/format/errors.ts";
 export {
   MAX_HASH_KEY,
   partitionKeyHash,
@@ -24,5 +34,44 @@ export {
   validateExplicitHashKey,
   validatePartitionKey,
 } from "./src/format/keys.ts";
-export { DEFAULT_MAX_RECORD_BYTES, DEFAULT_TARGET_BYTES, MAX_RECORD_BYTES_CEILING } from "./src/format/limits.ts";
+export {
+  DEFAULT_MAX_RECORD_BYTES,
+  DEFAULT_TARGET_BYTES,
+  MAX_RECORD_BYTES_CEILING,
+} from "./src/format/limits.ts";
 export { type ShardHashRange, ShardMap } from "./src/format/shard_map.ts";
+
+export { type CloseOptions, KinesisProducer, type RecordKeys } from "./src/producer/producer.ts";
+export type {
+  Delivery,
+  DeliveryFailure,
+  KinesisProducerOptions,
+  PutRecordClient,
+} from "./src/producer/options.ts";
+export { ProducerClosedError } from "./src/producer/errors.ts";
+export {
+  type ProducerStats,
+  PUT_PAYLOAD_UNIT_BYTES,
+  putPayloadUnits,
+} from "./src/producer/stats.ts";
+export { type Clock, systemClock, type TimerHandle } from "./src/producer/clock.ts";
+export { backoffMs, type GiveUpReason, nextRetry, type RetryPolicy } from "./src/producer/retry.ts";
+
+export * from "./src/aws/kinesis_client.ts";
+export {
+  type Classification,
+  classifyError,
+  KinesisError,
+  type KinesisErrorKind,
+} from "./src/aws/errors.ts";
+export type { AwsCredentials, CredentialProvider, FetchLike } from "./src/aws/types.ts";
+export type { DebugEvent, DebugSink } from "./src/aws/debug.ts";
+export type { HasherName } from "./src/aws/sha256.ts";
+export * from "./src/aws/credentials/mod.ts";
+export {
+  type ProxiedFetch,
+  proxyFetch,
+  type ProxyFetchOptions,
+  type ProxyRuntime,
+  ProxyUnsupportedError,
+} from "./src/runtime/proxy.ts";

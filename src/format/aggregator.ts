@@ -7,7 +7,11 @@
 import { AggregateBuilder } from "./builder.ts";
 import { RecordError, RecordTooLargeError } from "./errors.ts";
 import { partitionKeyHash, validateExplicitHashKey, validatePartitionKey } from "./keys.ts";
-import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_TARGET_BYTES, MAX_RECORD_BYTES_CEILING } from "./limits.ts";
+import {
+  DEFAULT_MAX_RECORD_BYTES,
+  DEFAULT_TARGET_BYTES,
+  MAX_RECORD_BYTES_CEILING,
+} from "./limits.ts";
 import type { AggregatedRecord, UserRecord } from "./record.ts";
 import { type ShardHashRange, ShardMap } from "./shard_map.ts";
 
@@ -55,6 +59,11 @@ export interface AggregatorOptions {
    * @default {1024}
    */
   maxOpenAggregates?: number;
+  /**
+   * The clock that stamps when an aggregate got its first record, in ms.
+   * @default {performance.now}
+   */
+  now?: () => number;
 }
 
 /** Resolved, validated aggregator settings. */
@@ -66,6 +75,7 @@ interface Settings {
   keyed: boolean;
   shardMap: ShardMap | undefined;
   maxOpenAggregates: number;
+  now: () => number;
 }
 
 function resolve(options: AggregatorOptions): Settings {
@@ -76,9 +86,13 @@ function resolve(options: AggregatorOptions): Settings {
     keyed = false,
     shards,
     maxOpenAggregates = 1024,
+    now = () => performance.now(),
   } = options;
   const { targetBytes = Math.min(DEFAULT_TARGET_BYTES, maxRecordBytes) } = options;
-  if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 1024 || maxRecordBytes > MAX_RECORD_BYTES_CEILING) {
+  if (
+    !Number.isInteger(maxRecordBytes) || maxRecordBytes < 1024 ||
+    maxRecordBytes > MAX_RECORD_BYTES_CEILING
+  ) {
     throw new RangeError(
       `Cannot set maxRecordBytes to ${maxRecordBytes}: it must be an integer in 1024..${MAX_RECORD_BYTES_CEILING}`,
     );
@@ -88,9 +102,13 @@ function resolve(options: AggregatorOptions): Settings {
       `Cannot set targetBytes to ${targetBytes}: it must be an integer in 1..maxRecordBytes (${maxRecordBytes})`,
     );
   }
-  if (!(maxRecords >= 1)) throw new RangeError(`Cannot set maxRecords to ${maxRecords}: it must be at least 1`);
+  if (!(maxRecords >= 1)) {
+    throw new RangeError(`Cannot set maxRecords to ${maxRecords}: it must be at least 1`);
+  }
   if (!(maxOpenAggregates >= 1)) {
-    throw new RangeError(`Cannot set maxOpenAggregates to ${maxOpenAggregates}: it must be at least 1`);
+    throw new RangeError(
+      `Cannot set maxOpenAggregates to ${maxOpenAggregates}: it must be at least 1`,
+    );
   }
   if (partitionKey !== undefined) {
     if (keyed) throw new TypeError("Cannot combine a fixed partitionKey with keyed mode");
@@ -105,6 +123,7 @@ function resolve(options: AggregatorOptions): Settings {
     keyed,
     shardMap: shards ? new ShardMap(shards) : undefined,
     maxOpenAggregates,
+    now,
   };
 }
 
@@ -145,12 +164,14 @@ export class Aggregator {
     return this.#pendingRecords;
   }
 
-  /** `performance.now()` when the oldest waiting record went in, or `undefined` if none waits. */
+  /** When (on the `now` clock) the oldest waiting record went in, or `undefined` if none waits. */
   get oldestPendingAt(): number | undefined {
     if (this.#pendingRecords === 0) return undefined;
     if (!this.#s.keyed) return this.#current!.startedAt;
     let oldest = Infinity;
-    for (const b of this.#open.values()) if (b.count > 0 && b.startedAt < oldest) oldest = b.startedAt;
+    for (const b of this.#open.values()) {
+      if (b.count > 0 && b.startedAt < oldest) oldest = b.startedAt;
+    }
     return oldest;
   }
 
@@ -184,6 +205,7 @@ export class Aggregator {
     const fresh = this.#newBuilder(record);
     const alone = fresh.tryAdd(record, s.maxRecordBytes);
     if (alone !== 0) throw new RecordTooLargeError(alone, s.maxRecordBytes);
+    fresh.startedAt = s.now();
     if (builder && builder.count > 0) done = this.#close(group, builder);
     if (s.keyed) {
       this.#open.delete(group);
@@ -197,6 +219,16 @@ export class Aggregator {
     }
     this.#pendingRecords++;
     return done;
+  }
+
+  /**
+   * Throws the {@link RecordError} that {@link add} would throw for `record`,
+   * without adding it: for callers that must refuse bad input before waiting.
+   */
+  check(record: UserRecord): void {
+    this.#validate(record);
+    const alone = this.#newBuilder(record).tryAdd(record, this.#s.maxRecordBytes);
+    if (alone !== 0) throw new RecordTooLargeError(alone, this.#s.maxRecordBytes);
   }
 
   /** Finishes every open aggregate and returns them (never empty ones). */
@@ -240,17 +272,24 @@ export class Aggregator {
         : partitionKeyHash(record.partitionKey!);
       const shard = map.indexOf(hash);
       if (shard < 0) {
-        throw new RecordError("InvalidExplicitHashKey", "Cannot place record: no open shard in the shard map covers its hash key");
+        throw new RecordError(
+          "InvalidExplicitHashKey",
+          "Cannot place record: no open shard in the shard map covers its hash key",
+        );
       }
       return shard;
     }
     // Explicit hash keys route on their own, apart from partition keys.
-    return record.explicitHashKey !== undefined ? `#${record.explicitHashKey}` : `k${record.partitionKey}`;
+    return record.explicitHashKey !== undefined
+      ? `#${record.explicitHashKey}`
+      : `k${record.partitionKey}`;
   }
 
   #newBuilder(record: UserRecord): AggregateBuilder {
     const s = this.#s;
-    if (!s.keyed) return new AggregateBuilder(s.partitionKey ?? crypto.randomUUID(), undefined, false);
+    if (!s.keyed) {
+      return new AggregateBuilder(s.partitionKey ?? crypto.randomUUID(), undefined, false);
+    }
     if (s.shardMap) {
       const hash = record.explicitHashKey ?? partitionKeyHash(record.partitionKey!).toString();
       return new AggregateBuilder(record.partitionKey!, hash, true);
@@ -281,7 +320,10 @@ export interface AggregateOptions extends AggregatorOptions {
  * console.assert(back.length === 2);
  * ```
  */
-export function aggregate(records: readonly UserRecord[], options: AggregateOptions = {}): AggregatedRecord[] {
+export function aggregate(
+  records: readonly UserRecord[],
+  options: AggregateOptions = {},
+): AggregatedRecord[] {
   const { onRejected, ...rest } = options;
   const aggregator = new Aggregator(rest);
   const out: AggregatedRecord[] = [];

@@ -47,7 +47,7 @@ export class AggregateBuilder {
   readonly partitionKey: string;
   /** The outer explicit hash key, if any. */
   readonly explicitHashKey: string | undefined;
-  /** When the first record went in (`performance.now()` ms), for linger. */
+  /** When the first record went in, on the aggregator's clock; for linger. */
   startedAt = 0;
 
   readonly #ownKeys: boolean;
@@ -125,7 +125,6 @@ export class AggregateBuilder {
       this.#keyIndex.push(keyIndex);
       this.#hashKeyIndex.push(hashKeyIndex);
     }
-    if (this.#records.length === 0) this.startedAt = performance.now();
     this.#records.push(record);
     this.#messageBytes = grown - FRAMING_BYTES - this.#outerKeyBytes;
     return 0;

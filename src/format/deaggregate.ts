@@ -170,8 +170,12 @@ function parse(buf: Uint8Array, start: number, end: number): DeaggregatedRecord[
   const out: DeaggregatedRecord[] = new Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const { keyIndex, hashKeyIndex, data } = raw[i];
-    if (keyIndex >= keys.length) throw new Malformed(`partition key index ${keyIndex} out of range`);
-    if (hashKeyIndex >= hashKeys.length) throw new Malformed(`explicit hash key index ${hashKeyIndex} out of range`);
+    if (keyIndex >= keys.length) {
+      throw new Malformed(`partition key index ${keyIndex} out of range`);
+    }
+    if (hashKeyIndex >= hashKeys.length) {
+      throw new Malformed(`explicit hash key index ${hashKeyIndex} out of range`);
+    }
     const record: DeaggregatedRecord = {
       data,
       partitionKey: keys[keyIndex],
@@ -201,14 +205,20 @@ export function deaggregate(
   partitionKey = "",
   options: DeaggregateOptions = {},
 ): DeaggregatedRecord[] {
-  const passThrough = (): DeaggregatedRecord[] => [{ data, partitionKey, subSequenceNumber: 0, aggregated: false }];
+  const passThrough =
+    (): DeaggregatedRecord[] => [{ data, partitionKey, subSequenceNumber: 0, aggregated: false }];
   // KCL needs more than a digest's worth of bytes after the magic.
   if (!hasMagic(data) || data.length <= MAGIC.length + DIGEST_BYTES) return passThrough();
   const end = data.length - DIGEST_BYTES;
   const digest = md5(data.subarray(MAGIC.length, end));
   for (let i = 0; i < DIGEST_BYTES; i++) {
     if (digest[i] !== data[end + i]) {
-      if (options.strict) throw new AggregateFormatError("ChecksumMismatch", "Cannot deaggregate: the MD5 checksum does not match");
+      if (options.strict) {
+        throw new AggregateFormatError(
+          "ChecksumMismatch",
+          "Cannot deaggregate: the MD5 checksum does not match",
+        );
+      }
       return passThrough();
     }
   }
@@ -217,7 +227,10 @@ export function deaggregate(
   } catch (error) {
     if (!(error instanceof Malformed)) throw error;
     if (options.strict) {
-      throw new AggregateFormatError("MalformedProtobuf", `Cannot deaggregate: malformed protobuf (${error.message})`);
+      throw new AggregateFormatError(
+        "MalformedProtobuf",
+        `Cannot deaggregate: malformed protobuf (${error.message})`,
+      );
     }
     return passThrough();
   }

@@ -18,10 +18,16 @@ const HASH_KEY_PATTERN = /^(0|[1-9]\d{0,38})$/;
 /** Throws a {@link RecordError} unless `key` is 1–256 Unicode code points of well-formed text. */
 export function validatePartitionKey(key: unknown): asserts key is string {
   if (typeof key !== "string") {
-    throw new RecordError("InvalidPartitionKey", `Cannot use partition key: expected a string, got ${typeof key}`);
+    throw new RecordError(
+      "InvalidPartitionKey",
+      `Cannot use partition key: expected a string, got ${typeof key}`,
+    );
   }
   if (key.length === 0) {
-    throw new RecordError("InvalidPartitionKey", "Cannot use partition key: it is empty (1–256 characters allowed)");
+    throw new RecordError(
+      "InvalidPartitionKey",
+      "Cannot use partition key: it is empty (1–256 characters allowed)",
+    );
   }
   // UTF-16 length bounds the code-point count from above, so short keys skip the count.
   if (key.length > MAX_PARTITION_KEY_CHARS) {
@@ -35,7 +41,10 @@ export function validatePartitionKey(key: unknown): asserts key is string {
     }
   }
   if (!key.isWellFormed()) {
-    throw new RecordError("InvalidPartitionKey", "Cannot use partition key: it contains a lone UTF-16 surrogate");
+    throw new RecordError(
+      "InvalidPartitionKey",
+      "Cannot use partition key: it contains a lone UTF-16 surrogate",
+    );
   }
 }
 
@@ -64,9 +73,14 @@ export function partitionKeyHash(partitionKey: string): bigint {
 }
 
 /** The hash a record routes by: its explicit hash key, else the hash of its partition key. */
-export function recordHashKey(record: { partitionKey?: string; explicitHashKey?: string }, fallbackKey?: string): bigint {
+export function recordHashKey(
+  record: { partitionKey?: string; explicitHashKey?: string },
+  fallbackKey?: string,
+): bigint {
   if (record.explicitHashKey !== undefined) return BigInt(record.explicitHashKey);
   const key = record.partitionKey ?? fallbackKey;
-  if (key === undefined) throw new RecordError("InvalidPartitionKey", "Cannot hash a record without a partition key");
+  if (key === undefined) {
+    throw new RecordError("InvalidPartitionKey", "Cannot hash a record without a partition key");
+  }
   return partitionKeyHash(key);
 }

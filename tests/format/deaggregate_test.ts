@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { AggregateFormatError, aggregate, deaggregate } from "../../mod.ts";
+import { aggregate, AggregateFormatError, deaggregate } from "../../mod.ts";
 import { md5Portable } from "../../src/format/md5.ts";
 import { bytes, int, rng } from "../support/random.ts";
 
@@ -33,21 +33,51 @@ describe("deaggregate: KCL pass-through", () => {
     const bad = agg.data.slice();
     bad[bad.length - 1] ^= 1;
     assertPassThrough(bad);
-    assert.throws(() => deaggregate(bad, "k", { strict: true }), (e: unknown) => e instanceof AggregateFormatError && e.code === "ChecksumMismatch");
+    assert.throws(
+      () => deaggregate(bad, "k", { strict: true }),
+      (e: unknown) => e instanceof AggregateFormatError && e.code === "ChecksumMismatch",
+    );
   });
   it("a record missing its required partition_key_index", () => {
     // table ["k"], record { data: "x" } without field 1
     assertPassThrough(frame([0x0a, 0x01, 0x6b, 0x1a, 0x03, 0x1a, 0x01, 0x78]));
-    assert.throws(() => deaggregate(frame([0x0a, 0x01, 0x6b, 0x1a, 0x03, 0x1a, 0x01, 0x78]), "", { strict: true }), AggregateFormatError);
+    assert.throws(
+      () =>
+        deaggregate(frame([0x0a, 0x01, 0x6b, 0x1a, 0x03, 0x1a, 0x01, 0x78]), "", { strict: true }),
+      AggregateFormatError,
+    );
   });
-  it("a record missing its required data", () => assertPassThrough(frame([0x0a, 0x01, 0x6b, 0x1a, 0x02, 0x08, 0x00])));
-  it("a partition key index out of range", () => assertPassThrough(frame([0x0a, 0x01, 0x6b, 0x1a, 0x05, 0x08, 0x01, 0x1a, 0x01, 0x78])));
+  it("a record missing its required data", () =>
+    assertPassThrough(frame([0x0a, 0x01, 0x6b, 0x1a, 0x02, 0x08, 0x00])));
+  it("a partition key index out of range", () =>
+    assertPassThrough(frame([0x0a, 0x01, 0x6b, 0x1a, 0x05, 0x08, 0x01, 0x1a, 0x01, 0x78])));
   it("a tag without its required key", () => {
-    assertPassThrough(frame([0x0a, 0x01, 0x6b, 0x1a, 0x07, 0x08, 0x00, 0x1a, 0x01, 0x78, 0x22, 0x00]));
+    assertPassThrough(
+      frame([0x0a, 0x01, 0x6b, 0x1a, 0x07, 0x08, 0x00, 0x1a, 0x01, 0x78, 0x22, 0x00]),
+    );
   });
   it("a length that claims 4 GB is an error, not an allocation", () => {
     // data field with length varint 0xffffffff
-    assertPassThrough(frame([0x0a, 0x01, 0x6b, 0x1a, 0x0a, 0x08, 0x00, 0x1a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x78, 0x78, 0x78]));
+    assertPassThrough(
+      frame([
+        0x0a,
+        0x01,
+        0x6b,
+        0x1a,
+        0x0a,
+        0x08,
+        0x00,
+        0x1a,
+        0xff,
+        0xff,
+        0xff,
+        0xff,
+        0x0f,
+        0x78,
+        0x78,
+        0x78,
+      ]),
+    );
   });
   it("group wire types are malformed", () => assertPassThrough(frame([0x0b, 0x0c])));
 });
@@ -56,8 +86,28 @@ describe("deaggregate: reading", () => {
   it("skips unknown fields and reads tags", () => {
     // unknown field 9 varint, record with a tag {key:"t"} and unknown field 7 fixed32
     const out = deaggregate(frame([
-      0x48, 0x05, 0x0a, 0x01, 0x6b,
-      0x1a, 0x0f, 0x08, 0x00, 0x1a, 0x01, 0x78, 0x22, 0x03, 0x0a, 0x01, 0x74, 0x3d, 1, 2, 3, 4,
+      0x48,
+      0x05,
+      0x0a,
+      0x01,
+      0x6b,
+      0x1a,
+      0x0f,
+      0x08,
+      0x00,
+      0x1a,
+      0x01,
+      0x78,
+      0x22,
+      0x03,
+      0x0a,
+      0x01,
+      0x74,
+      0x3d,
+      1,
+      2,
+      3,
+      4,
     ]));
     assert.equal(out.length, 1);
     assert.equal(out[0].aggregated, true);
@@ -71,10 +121,18 @@ describe("deaggregate: reading", () => {
 
 describe("deaggregate: fuzzing", () => {
   const samples = [
-    aggregate([{ data: enc.encode("hello") }, { data: new Uint8Array(0) }, { data: bytes(rng(1), 300) }])[0],
+    aggregate([{ data: enc.encode("hello") }, { data: new Uint8Array(0) }, {
+      data: bytes(rng(1), 300),
+    }])[0],
     aggregate(
-      [{ data: enc.encode("a"), partitionKey: "k1", explicitHashKey: "42" }, { data: enc.encode("b"), partitionKey: "ключ" }],
-      { keyed: true, shards: [{ startingHashKey: "0", endingHashKey: ((1n << 128n) - 1n).toString() }] },
+      [{ data: enc.encode("a"), partitionKey: "k1", explicitHashKey: "42" }, {
+        data: enc.encode("b"),
+        partitionKey: "ключ",
+      }],
+      {
+        keyed: true,
+        shards: [{ startingHashKey: "0", endingHashKey: ((1n << 128n) - 1n).toString() }],
+      },
     )[0],
   ];
 
@@ -109,7 +167,9 @@ describe("deaggregate: fuzzing", () => {
       const agg = samples[i % samples.length];
       const message = [...agg.data.subarray(4, agg.data.length - 16)];
       const flips = int(rand, 1, 4);
-      for (let f = 0; f < flips; f++) message[int(rand, 0, message.length - 1)] ^= 1 << int(rand, 0, 7);
+      for (let f = 0; f < flips; f++) {
+        message[int(rand, 0, message.length - 1)] ^= 1 << int(rand, 0, 7);
+      }
       mustNotThrowQuickly(frame(message));
     }
   });

@@ -20,14 +20,20 @@ const fromBase64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0
 
 function theirDeaggregate(data: Uint8Array, partitionKey: string): TheirRecord[] {
   let out: TheirRecord[] | undefined;
-  agg.deaggregateSync({ data: toBase64(data), partitionKey, sequenceNumber: "1" }, true, (err: unknown, records: TheirRecord[]) => {
-    if (err) throw err;
-    out = records;
-  });
+  agg.deaggregateSync(
+    { data: toBase64(data), partitionKey, sequenceNumber: "1" },
+    true,
+    (err: unknown, records: TheirRecord[]) => {
+      if (err) throw err;
+      out = records;
+    },
+  );
   return out!;
 }
 
-function theirAggregate(records: { data: Uint8Array; partitionKey: string; explicitHashKey?: string }[]) {
+function theirAggregate(
+  records: { data: Uint8Array; partitionKey: string; explicitHashKey?: string }[],
+) {
   return new Promise<{ data: Uint8Array; partitionKey: string }[]>((resolve, reject) => {
     const out: { data: Uint8Array; partitionKey: string }[] = [];
     agg.aggregate(

@@ -19,7 +19,13 @@ describe("md5", () => {
 
   it("matches the RFC 1321 vectors", () => {
     const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-    assert.equal(hex(md5Portable(new TextEncoder().encode(""))), "d41d8cd98f00b204e9800998ecf8427e");
-    assert.equal(hex(md5(new TextEncoder().encode("message digest"))), "f96b697d7cb7938d525a2f31aaf161d0");
+    assert.equal(
+      hex(md5Portable(new TextEncoder().encode(""))),
+      "d41d8cd98f00b204e9800998ecf8427e",
+    );
+    assert.equal(
+      hex(md5(new TextEncoder().encode("message digest"))),
+      "f96b697d7cb7938d525a2f31aaf161d0",
+    );
   });
 });

@@ -1,0 +1,295 @@
+/**
+ * Every producer option in one place: documented, defaulted and validated up
+ * front. The README maps each to the seed plugin's option.
+ * @module
+ */
+import type { DebugSink } from "../aws/debug.ts";
+import type {
+  KinesisProtocol,
+  PutRecordInput,
+  PutRecordOutput,
+  RequestOptions,
+} from "../aws/kinesis_client.ts";
+import type { AwsCredentials, CredentialProvider, FetchLike } from "../aws/types.ts";
+import type { ShardHashRange } from "../format/shard_map.ts";
+import type { UserRecord } from "../format/record.ts";
+import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_TARGET_BYTES } from "../format/limits.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import type { GiveUpReason, RetryPolicy } from "./retry.ts";
+
+/** The one call the producer makes. `KinesisClient` implements it; tests inject fakes. */
+export interface PutRecordClient {
+  /** Sends one record (here: one aggregate). */
+  putRecord(input: PutRecordInput, options?: RequestOptions): Promise<PutRecordOutput>;
+}
+
+/** A chunk that could not be delivered, with the user records inside it. */
+export interface DeliveryFailure {
+  /** The original user records, in order. */
+  records: UserRecord[];
+  /** The last error. */
+  error: Error;
+  /** PutRecord attempts made. */
+  attempts: number;
+  /** Why the producer stopped trying. */
+  reason: GiveUpReason;
+  /** The aggregate's partition key. */
+  partitionKey: string;
+}
+
+/** A delivered chunk. */
+export interface Delivery {
+  /** Number of user records delivered. */
+  records: number;
+  /** Shard that stored the chunk. */
+  shardId: string;
+  /** Sequence number of the aggregate; user records share it with sub-sequence numbers 0.. */
+  sequenceNumber: string;
+  /** PutRecord attempts it took. */
+  attempts: number;
+}
+
+/** Options for {@link KinesisProducer}. Seed option names are in brackets. */
+export interface KinesisProducerOptions {
+  /** Stream name [`stream_name`]. One of `streamName` or `streamARN` is required. */
+  streamName?: string;
+  /** Stream ARN, preferred by AWS for cross-account access. */
+  streamARN?: string;
+  /**
+   * AWS region [`region`].
+   * @default {env AWS_REGION, then AWS_DEFAULT_REGION}
+   */
+  region?: string;
+  /**
+   * Kinesis endpoint URL (LocalStack, kinesis-mock, VPC endpoints).
+   * @default {env AWS_ENDPOINT_URL_KINESIS, then AWS_ENDPOINT_URL, then the regional endpoint}
+   */
+  endpoint?: string;
+  /**
+   * Credentials or a provider [`aws_key_id`, `aws_sec_key`].
+   * @default {the default chain: env, shared files, web identity, container, instance metadata}
+   */
+  credentials?: AwsCredentials | CredentialProvider;
+  /** Role to assume with STS AssumeRole, using `credentials` as the source [`role_arn`]. */
+  roleArn?: string;
+  /** External id for AssumeRole [`external_id`]. */
+  externalId?: string;
+  /**
+   * Session name for AssumeRole.
+   * @default {"kinesis-kpl-producer-<time>"}
+   */
+  roleSessionName?: string;
+  /**
+   * STS endpoint URL for AssumeRole.
+   * @default {env AWS_ENDPOINT_URL_STS, then AWS_ENDPOINT_URL, then the regional STS endpoint}
+   */
+  stsEndpoint?: string;
+  /** HTTP(S) proxy URL for Kinesis and STS alike [`http_proxy`]. Not available in Workers. */
+  httpProxy?: string;
+  /**
+   * A fixed partition key for every chunk [`fixed_partition_key`]. Unset: a
+   * random key per chunk, which spreads chunks over all shards.
+   */
+  partitionKey?: string;
+  /**
+   * Keyed mode: `put` takes a partition key (and optional explicit hash key)
+   * per record, and chunks never mix records bound for different shards.
+   * @default {false}
+   */
+  keyed?: boolean;
+  /** Keyed mode: the stream's shard hash ranges, to pack chunks per shard instead of per key. */
+  shards?: readonly ShardHashRange[];
+  /**
+   * The stream's record limit in bytes; raise only for streams that opted in (≤ 10 MiB).
+   * @default {1048576}
+   */
+  maxRecordBytes?: number;
+  /**
+   * Target chunk size in bytes [`buffer_chunk_limit`].
+   * @default {262144}
+   */
+  targetBytes?: number;
+  /**
+   * Most user records per chunk.
+   * @default {Infinity}
+   */
+  maxRecords?: number;
+  /**
+   * The longest a record waits for its chunk to fill before the chunk is sent, in ms.
+   * @default {500}
+   */
+  lingerMs?: number;
+  /**
+   * Most PutRecord calls in flight [`num_threads`]. The producer halves its
+   * window on throttling and grows it back on success, so one setting suits a
+   * one-shard stream and a fifty-shard stream alike.
+   * @default {8}
+   */
+  concurrency?: number;
+  /**
+   * Most bytes held in memory (buffered, queued, in flight). `put` waits while full.
+   * @default {16777216}
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Most PutRecord attempts per chunk.
+   * @default {10}
+   */
+  maxAttempts?: number;
+  /**
+   * Backoff base for transient faults, in ms.
+   * @default {100}
+   */
+  baseDelayMs?: number;
+  /**
+   * Backoff base for throttling, in ms.
+   * @default {500}
+   */
+  throttleBaseDelayMs?: number;
+  /**
+   * Cap on one backoff, in ms.
+   * @default {20000}
+   */
+  maxDelayMs?: number;
+  /**
+   * A chunk not delivered within this many ms of being cut is reported failed.
+   * @default {120000}
+   */
+  deadlineMs?: number;
+  /**
+   * Per-request timeout in ms.
+   * @default {10 s + 1 s per 64 KiB of body}
+   */
+  timeoutMs?: number;
+  /**
+   * Wire protocol. `cbor` sends data as raw bytes, 25% smaller than base64 JSON.
+   * @default {"json"}
+   */
+  protocol?: KinesisProtocol;
+  /**
+   * Log every API call (`true`: to `console.error`), or receive the events [`debug`].
+   * @default {false}
+   */
+  debug?: boolean | DebugSink;
+  /**
+   * The `fetch` to use.
+   * @default {globalThis.fetch, or a proxied fetch with httpProxy}
+   */
+  fetch?: FetchLike;
+  /**
+   * Receives every chunk that finally failed, with its records. Without it,
+   * failures are logged to `console.error` (counts and error, never data).
+   */
+  onFailure?: (failure: DeliveryFailure) => void;
+  /** Receives every delivered chunk. */
+  onDelivered?: (delivery: Delivery) => void;
+  /** A ready transport; replaces endpoint, credentials, proxy and protocol settings. */
+  client?: PutRecordClient;
+  /**
+   * Time source for linger and backoff.
+   * @default {systemClock}
+   */
+  clock?: Clock;
+  /**
+   * Random source for backoff jitter, in [0, 1).
+   * @default {Math.random}
+   */
+  random?: () => number;
+}
+
+/** Options after defaults and validation. */
+export interface ResolvedOptions {
+  target: { streamName?: string; streamARN?: string };
+  partitionKey: string | undefined;
+  keyed: boolean;
+  shards: readonly ShardHashRange[] | undefined;
+  maxRecordBytes: number;
+  targetBytes: number;
+  maxRecords: number;
+  lingerMs: number;
+  concurrency: number;
+  maxBufferedBytes: number;
+  retry: RetryPolicy;
+  onFailure: (failure: DeliveryFailure) => void;
+  onDelivered: ((delivery: Delivery) => void) | undefined;
+  clock: Clock;
+  random: () => number;
+}
+
+function positive(name: string, value: number, integer = true): number {
+  if (!(value > 0) || (integer && !Number.isInteger(value) && value !== Infinity)) {
+    throw new RangeError(
+      `Cannot set ${name} to ${value}: it must be a positive ${integer ? "integer" : "number"}`,
+    );
+  }
+  return value;
+}
+
+function logFailure(failure: DeliveryFailure): void {
+  console.error(
+    `[kinesis-kpl] ${failure.records.length} records failed after ${failure.attempts} attempts (${failure.reason}): ${failure.error.message}`,
+  );
+}
+
+/** Applies defaults and validates; throws `TypeError`/`RangeError` with the offending value. */
+export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions {
+  const {
+    streamName,
+    streamARN,
+    partitionKey,
+    keyed = false,
+    shards,
+    maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
+    maxRecords = Infinity,
+    lingerMs = 500,
+    concurrency = 8,
+    maxBufferedBytes = 16 * 1024 * 1024,
+    maxAttempts = 10,
+    baseDelayMs = 100,
+    throttleBaseDelayMs = 500,
+    maxDelayMs = 20_000,
+    deadlineMs = 120_000,
+    onFailure = logFailure,
+    onDelivered,
+    clock = systemClock,
+    random = Math.random,
+  } = options;
+  const { targetBytes = Math.min(DEFAULT_TARGET_BYTES, maxRecordBytes) } = options;
+  if (!streamName && !streamARN) {
+    throw new TypeError("Cannot create a producer without streamName or streamARN");
+  }
+  if (!(lingerMs >= 0)) {
+    throw new RangeError(`Cannot set lingerMs to ${lingerMs}: it must be 0 or more`);
+  }
+  positive("concurrency", concurrency);
+  positive("maxAttempts", maxAttempts);
+  positive("maxDelayMs", maxDelayMs, false);
+  positive("deadlineMs", deadlineMs, false);
+  if (!(baseDelayMs >= 0) || !(throttleBaseDelayMs >= 0)) {
+    throw new RangeError(
+      `Cannot set backoff bases to ${baseDelayMs}/${throttleBaseDelayMs}: they must be 0 or more`,
+    );
+  }
+  if (!(maxBufferedBytes >= maxRecordBytes)) {
+    throw new RangeError(
+      `Cannot set maxBufferedBytes to ${maxBufferedBytes}: it must be at least maxRecordBytes (${maxRecordBytes})`,
+    );
+  }
+  return {
+    target: streamARN ? { streamARN } : { streamName },
+    partitionKey,
+    keyed,
+    shards,
+    maxRecordBytes,
+    targetBytes,
+    maxRecords,
+    lingerMs,
+    concurrency,
+    maxBufferedBytes,
+    retry: { maxAttempts, baseDelayMs, throttleBaseDelayMs, maxDelayMs, deadlineMs },
+    onFailure,
+    onDelivered,
+    clock,
+    random,
+  };
+}

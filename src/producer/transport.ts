@@ -1,0 +1,64 @@
+/**
+ * Builds the producer's transport from its options: credentials (default chain,
+ * then AssumeRole when a role is given), proxy, and the Kinesis client. STS and
+ * Kinesis share one `fetch`, so the proxy applies to both.
+ * @module
+ */
+import { defaultCredentials } from "../aws/credentials/chain.ts";
+import { fromAssumeRole } from "../aws/credentials/sts.ts";
+import { KinesisClient } from "../aws/kinesis_client.ts";
+import type { CredentialProvider, FetchLike } from "../aws/types.ts";
+import { type ProxiedFetch, proxyFetch } from "../runtime/proxy.ts";
+import type { KinesisProducerOptions, PutRecordClient } from "./options.ts";
+
+/** A transport and how to release it. */
+export interface Transport {
+  /** Sends PutRecords. */
+  client: PutRecordClient;
+  /** Releases proxy connections, if any. */
+  close(): Promise<void>;
+}
+
+/** Creates the transport now; only the proxy (an async import in Node) resolves on first use. */
+export function createTransport(options: KinesisProducerOptions): Transport {
+  if (options.client) return { client: options.client, close: () => Promise.resolve() };
+  let proxied: Promise<ProxiedFetch> | undefined;
+  let fetch: FetchLike | undefined = options.fetch;
+  if (!fetch && options.httpProxy) {
+    const pending = proxied = proxyFetch(options.httpProxy);
+    pending.catch(() => {}); // surfaced on first use, as a failed call
+    fetch = async (input, init) => (await pending)(input, init);
+  }
+  let credentials: CredentialProvider | NonNullable<KinesisProducerOptions["credentials"]> =
+    options.credentials ??
+      defaultCredentials({ fetch, region: options.region, debug: options.debug });
+  if (options.roleArn) {
+    credentials = fromAssumeRole({
+      roleArn: options.roleArn,
+      externalId: options.externalId,
+      roleSessionName: options.roleSessionName,
+      region: options.region,
+      stsEndpoint: options.stsEndpoint,
+      source: typeof credentials === "function"
+        ? credentials
+        : () => Promise.resolve(credentials as never),
+      fetch,
+      debug: options.debug,
+    });
+  }
+  const client = new KinesisClient({
+    region: options.region,
+    endpoint: options.endpoint,
+    credentials,
+    protocol: options.protocol,
+    fetch,
+    timeoutMs: options.timeoutMs,
+    debug: options.debug,
+  });
+  return {
+    client,
+    close: async () => {
+      if (proxied) await (await proxied.catch(() => undefined))?.close();
+    },
+  };
+}
