@@ -1,0 +1,107 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import {
+  type LocalStack,
+  localStackUnavailable,
+  portIsFree,
+  startLocalStack,
+} from "./localstack.ts";
+import { kinesisRaw, stsRaw } from "./raw_aws.ts";
+import { startKinesisMock } from "../../src/cli/kinesis_mock.ts";
+
+// With REQUIRE_LOCALSTACK=1 (CI) a missing emulator fails instead of skipping.
+const required = process.env.REQUIRE_LOCALSTACK === "1";
+const unavailable = required ? undefined : await localStackUnavailable();
+
+describe("startLocalStack", { skip: unavailable ?? false }, () => {
+  let ls: LocalStack;
+  let port: number;
+
+  before(async () => {
+    const t0 = Date.now();
+    ls = await startLocalStack();
+    port = Number(new URL(ls.endpoint).port);
+    console.log(`LocalStack (${ls.mode}) ready at ${ls.endpoint} in ${Date.now() - t0} ms`);
+  });
+
+  after(async () => {
+    await ls?.stop();
+  });
+
+  it("serves Kinesis: CreateStream then DescribeStreamSummary", async () => {
+    const name = `harness-${Date.now()}`;
+    const created = await kinesisRaw(ls.endpoint, ls.region, "CreateStream", {
+      StreamName: name,
+      ShardCount: 2,
+    });
+    assert.equal(created.status, 200, created.text);
+    let summary: { StreamStatus?: string; OpenShardCount?: number } = {};
+    for (let i = 0; i < 50 && summary.StreamStatus !== "ACTIVE"; i++) {
+      const d = await kinesisRaw(ls.endpoint, ls.region, "DescribeStreamSummary", {
+        StreamName: name,
+      });
+      assert.equal(d.status, 200, d.text);
+      summary = JSON.parse(d.text).StreamDescriptionSummary;
+      if (summary.StreamStatus !== "ACTIVE") await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(summary.StreamStatus, "ACTIVE");
+    assert.equal(summary.OpenShardCount, 2);
+  });
+
+  it("serves STS: AssumeRole returns temporary credentials", async () => {
+    const res = await stsRaw(ls.endpoint, ls.region, {
+      Action: "AssumeRole",
+      RoleArn: "arn:aws:iam::000000000000:role/harness",
+      RoleSessionName: "harness",
+      DurationSeconds: "900",
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.text, /<AccessKeyId>[A-Z0-9]{16,}<\/AccessKeyId>/);
+    assert.match(res.text, /<SessionToken>[^<]+<\/SessionToken>/);
+    assert.match(res.text, /<Expiration>\d{4}-\d\d-\d\dT[^<]+<\/Expiration>/);
+  });
+
+  it("frees its port on stop", async () => {
+    await ls.stop();
+    if (ls.mode === "external") return; // not ours to stop
+    assert.equal(await portIsFree(port), true, `port ${port} still bound`);
+    await ls.stop(); // idempotent
+  });
+});
+
+describe("startKinesisMock", () => {
+  it("starts with ACTIVE streams and frees its port on stop", async () => {
+    const mock = await startKinesisMock({
+      streams: [{ name: "one", shards: 1 }, { name: "three", shards: 3 }],
+      region: "eu-west-1",
+    });
+    const port = Number(new URL(mock.endpoint).port);
+    try {
+      const d = await kinesisRaw(mock.endpoint, "eu-west-1", "DescribeStreamSummary", {
+        StreamName: "three",
+      });
+      assert.equal(d.status, 200, d.text);
+      const s = JSON.parse(d.text).StreamDescriptionSummary;
+      assert.equal(s.StreamStatus, "ACTIVE");
+      assert.equal(s.OpenShardCount, 3);
+      assert.match(s.StreamARN, /^arn:aws:kinesis:eu-west-1:000000000000:stream\/three$/);
+    } finally {
+      await mock.stop();
+    }
+    assert.equal(await portIsFree(port), true, `port ${port} still bound`);
+  });
+
+  it("rejects bad options before spawning", async () => {
+    await assert.rejects(startKinesisMock({ readyTimeoutMs: 0 }), RangeError);
+    await assert.rejects(startKinesisMock({ streams: [{ name: "a,b" }] }), RangeError);
+    await assert.rejects(startKinesisMock({ streams: [{ name: "a", shards: 0 }] }), RangeError);
+  });
+
+  it("reports an early exit with the process output", async () => {
+    await assert.rejects(
+      startKinesisMock({ packageDir: "/nonexistent-kinesis-local", readyTimeoutMs: 10_000 }),
+      /exited early[\s\S]*main\.js/,
+    );
+  });
+});
