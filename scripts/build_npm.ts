@@ -1,0 +1,137 @@
+/**
+ * Builds the npm package into `npm/`: ESM plus `.d.ts` compiled by the
+ * TypeScript compiler from npm, a `package.json` with `exports`, the README and
+ * the LICENSE.
+ *
+ * Run with `deno task build:npm`.
+ *
+ * This stands in for dnt (`@deno/dnt`), which is published only on JSR, and JSR
+ * cannot be reached from these machines. The options below are dnt's own
+ * `BuildOptions` fields (`entryPoints`, `outDir`, `package`, `compilerOptions`,
+ * `postBuild`) with dnt's output layout (`npm/esm/…`), so when JSR is reachable
+ * the local `build()` can be swapped for dnt's `build()` with
+ * `scriptModule: false, test: false, shims: {}`: the tests under Node run
+ * separately (`deno task test:node`).
+ * @module
+ */
+
+/** The subset of dnt's `BuildOptions` this project uses. */
+interface BuildOptions {
+  /** Entry modules; only what they import is compiled. */
+  entryPoints: string[];
+  /** Output directory, emptied first. */
+  outDir: string;
+  /** Contents of the output `package.json`. */
+  package: Record<string, unknown>;
+  /** TypeScript compiler settings (dnt names: `target`, `lib`). */
+  compilerOptions: { target: string; lib: string[] };
+  /** Runs after compiling: copy extra files. */
+  postBuild?: () => Promise<void> | void;
+}
+
+const root = new URL("../", import.meta.url);
+const rootPath = decodeURIComponent(root.pathname).replace(/\/$/, "");
+
+function readJson(name: string): Record<string, any> {
+  return JSON.parse(Deno.readTextFileSync(`${rootPath}/${name}`));
+}
+
+async function run(cmd: string, args: string[]): Promise<void> {
+  const { code } = await new Deno.Command(cmd, { args, cwd: rootPath }).spawn().status;
+  if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited with ${code}`);
+}
+
+const RELATIVE_TS = /(["'])(\.{1,2}\/[^"'\n]*?)\.ts\1/g;
+
+async function rewriteDeclarationSpecifiers(dir: string): Promise<void> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) await rewriteDeclarationSpecifiers(path);
+    else if (entry.name.endsWith(".d.ts")) {
+      const text = await Deno.readTextFile(path);
+      await Deno.writeTextFile(path, text.replace(RELATIVE_TS, "$1$2.js$1"));
+    }
+  }
+}
+
+async function build(options: BuildOptions): Promise<void> {
+  const out = `${rootPath}/${options.outDir}`;
+  await Deno.remove(out, { recursive: true }).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+  // A generated tsconfig in .build/ (git-ignored), so the compile depends only
+  // on these settings. rootDir ".." keeps dnt's layout: mod.ts → esm/mod.js,
+  // src/x.ts → esm/src/x.js.
+  const tsconfig = {
+    files: options.entryPoints.map((p) => `../${p}`),
+    compilerOptions: {
+      rootDir: "..",
+      outDir: `../${options.outDir}/esm`,
+      module: "nodenext",
+      moduleResolution: "nodenext",
+      target: options.compilerOptions.target,
+      lib: options.compilerOptions.lib,
+      // No ambient @types: the library must compile on web-platform types alone.
+      types: [],
+      strict: true,
+      declaration: true,
+      allowImportingTsExtensions: true,
+      rewriteRelativeImportExtensions: true,
+      skipLibCheck: true,
+      verbatimModuleSyntax: true,
+      newLine: "lf",
+    },
+  };
+  await Deno.mkdir(`${rootPath}/.build`, { recursive: true });
+  const config = `${rootPath}/.build/tsconfig.npm.json`;
+  await Deno.writeTextFile(config, JSON.stringify(tsconfig, null, 2));
+  await run(`${rootPath}/node_modules/.bin/tsc`, ["-p", config]);
+  // tsc rewrites ".ts" to ".js" in the JavaScript it emits, not in the .d.ts
+  // files (TypeScript 5.9); consumers without allowImportingTsExtensions need ".js".
+  await rewriteDeclarationSpecifiers(`${out}/esm`);
+  await Deno.writeTextFile(`${out}/package.json`, JSON.stringify(options.package, null, 2) + "\n");
+  await options.postBuild?.();
+}
+
+const pkg = readJson("package.json");
+const deno = readJson("deno.json");
+
+await build({
+  // Only what mod.ts reaches is compiled. src/cli/ (the Deno CLI and its
+  // kinesis-mock launcher) is left out: it is Deno-first, imports node:
+  // modules statically, and is not part of the library's API.
+  entryPoints: ["mod.ts"],
+  outDir: "npm",
+  // ES2024.String: String#isWellFormed (Node ≥ 20); DOM.Iterable: URLSearchParams iteration.
+  compilerOptions: { target: "ES2022", lib: ["ES2022", "ES2024.String", "DOM", "DOM.Iterable"] },
+  package: {
+    name: pkg.name,
+    version: deno.version,
+    description: pkg.description,
+    license: deno.license ?? pkg.license,
+    type: "module",
+    main: "./esm/mod.js",
+    types: "./esm/mod.d.ts",
+    exports: { ".": { types: "./esm/mod.d.ts", import: "./esm/mod.js" } },
+    files: ["esm/"],
+    sideEffects: false,
+    engines: pkg.engines ?? { node: ">=20" },
+    dependencies: pkg.dependencies,
+    // proxyFetch() in Node loads undici on demand; nothing else needs it.
+    peerDependencies: { undici: ">=6" },
+    peerDependenciesMeta: { undici: { optional: true } },
+    keywords: ["kinesis", "kpl", "aggregation", "aws", "deno", "bun", "cloudflare-workers"],
+  },
+  postBuild() {
+    for (const name of ["README.md", "LICENSE"]) {
+      try {
+        Deno.copyFileSync(`${rootPath}/${name}`, `${rootPath}/npm/${name}`);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+        console.warn(`warning: ${name} is missing; the package ships without it`);
+      }
+    }
+  },
+});
+
+console.log(`npm/: ${pkg.name}@${deno.version}`);
