@@ -129,6 +129,11 @@ export function decodeBase64(text: string): Uint8Array {
     if (!/^[A-Za-z0-9+/\t\n\f\r ]*={0,2}[\t\n\f\r ]*$/.test(text)) {
       throw new SyntaxError("Cannot decode base64: invalid character");
     }
+    const compact = text.replace(/[\t\n\f\r ]+/g, "");
+    const data = compact.replace(/=+$/, "").length;
+    if (data % 4 === 1 || (data !== compact.length && compact.length % 4 !== 0)) {
+      throw new SyntaxError("Cannot decode base64: invalid length");
+    }
     const b = NodeBuffer.from(text, "base64");
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   }
