@@ -8,7 +8,10 @@ import { KinesisError } from "../../src/aws/errors.ts";
 import { KinesisClient, type KinesisProtocol } from "../../src/aws/kinesis_client.ts";
 import { type SigV4Proxy, startSigV4Proxy } from "../support/sigv4_proxy.ts";
 import { bytes, rng } from "../support/random.ts";
-import { type KinesisMock, kinesisMockAvailable, startKinesisMock } from "./kinesis_mock_helper.ts";
+import { existsSync } from "node:fs";
+import { type KinesisMock, startKinesisMock } from "../../src/cli/kinesis_mock.ts";
+
+const kinesisMockAvailable = existsSync(new URL("../../node_modules/kinesis-local/main.js", import.meta.url));
 
 const CREDS = { accessKeyId: "ASIAMOCKTEST", secretAccessKey: "mock/secret+key/0123456789abcdefghijklmn", sessionToken: "mock-session-token==" };
 const MAX = 2n ** 128n - 1n;
@@ -18,9 +21,9 @@ describe("KinesisClient → SigV4 proxy → kinesis-mock", { skip: !kinesisMockA
   let proxy: SigV4Proxy;
 
   before(async () => {
-    mock = await startKinesisMock("s1:2");
-    proxy = await startSigV4Proxy({ upstream: mock.url, credentials: [CREDS], region: "us-east-1" });
-    // INITIALIZE_STREAMS creates asynchronously.
+    mock = await startKinesisMock({ streams: [{ name: "s1", shards: 2 }], region: "us-east-1" });
+    proxy = await startSigV4Proxy({ upstream: mock.endpoint, credentials: [CREDS], region: "us-east-1" });
+    // Through the proxy too: the first signed call.
     await new KinesisClient({ region: "us-east-1", endpoint: proxy.url, credentials: CREDS })
       .waitForStreamActive({ streamName: "s1", intervalMs: 200, timeoutMs: 30_000 });
   });
@@ -93,7 +96,7 @@ describe("KinesisClient → SigV4 proxy → kinesis-mock", { skip: !kinesisMockA
   });
 
   it("a proxy clock one hour ahead: the client corrects its offset and succeeds", async () => {
-    const skewed = await startSigV4Proxy({ upstream: mock.url, credentials: [CREDS], now: () => new Date(Date.now() + 3_600_000) });
+    const skewed = await startSigV4Proxy({ upstream: mock.endpoint, credentials: [CREDS], now: () => new Date(Date.now() + 3_600_000) });
     try {
       const client = new KinesisClient({ region: "us-east-1", endpoint: skewed.url, credentials: CREDS, protocol: "cbor" });
       await client.putRecord({ streamName: "s1", data: new Uint8Array(8), partitionKey: "k" });
