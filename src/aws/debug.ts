@@ -8,7 +8,7 @@
 
 /** One API call, as reported to a {@link DebugSink}. */
 export interface DebugEvent {
-  /** Service signing name: `"kinesis"` or `"sts"`. */
+  /** Service called: `"kinesis"`, `"sts"`, or the credential endpoints `"container"` and `"imds"`. */
   service: string;
   /** API action, for example `"PutRecord"`. */
   action: string;
