@@ -1,0 +1,394 @@
+/**
+ * `deno task ship`: newline-delimited records in, aggregated PutRecords out.
+ * See `--help` ({@link HELP}) for flags, environment and exit codes.
+ * @module
+ */
+import { writeSync } from "node:fs";
+import process from "node:process";
+import { formatDebugEvent } from "../aws/debug.ts";
+import { resolveEndpoint, resolveRegion } from "../aws/endpoint.ts";
+import { defaultCredentials } from "../aws/credentials/chain.ts";
+import { fromAssumeRole } from "../aws/credentials/sts.ts";
+import { fromStatic } from "../aws/credentials/static.ts";
+import { KinesisClient } from "../aws/kinesis_client.ts";
+import type { CredentialProvider, FetchLike } from "../aws/types.ts";
+import { validatePartitionKey } from "../format/keys.ts";
+import { DEFAULT_MAX_RECORD_BYTES } from "../format/limits.ts";
+import { KinesisProducer } from "../producer/producer.ts";
+import { type ProxiedFetch, proxyFetch, redactUrl } from "../runtime/proxy.ts";
+import { HELP, parseArgs, type ShipConfig } from "./args.ts";
+import { DeadLetterFile } from "./dead_letter.ts";
+import { EnvironmentError, ExitCode, InputError, UsageError } from "./errors.ts";
+import { type InputSource, openInputs } from "./input.ts";
+import type { KinesisMock } from "./kinesis_mock.ts";
+import { LineSplitter } from "./lines.ts";
+import { serveIntake } from "./listen.ts";
+import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_STREAM, startLocal } from "./local.ts";
+import { Progress } from "./progress.ts";
+import { Shipper } from "./shipper.ts";
+import { buildSummary, formatSummary, type Summary } from "./summary.ts";
+import { readBack, RecordDigest } from "./verify.ts";
+
+/** Where a run writes; tests and embedders can capture it. */
+export interface ShipIO {
+  /** Writes to stdout. */
+  stdout: (text: string) => void;
+  /** Writes to stderr. */
+  stderr: (text: string) => void;
+  /** Whether stderr is a terminal (progress is drawn only then). */
+  stderrIsTerminal: boolean;
+}
+
+// A dead letter's JSON escapes can grow a record up to 6x (\u00XX); longer replay lines
+// cannot hold a record under the limit.
+const REPLAY_LINE_FACTOR = 6;
+
+type Stop = "SIGINT" | "SIGTERM";
+
+/** Everything resolved before the first byte of input is read. */
+interface Setup {
+  streamName: string;
+  region: string;
+  endpoint?: string;
+  credentials: CredentialProvider;
+  fetch?: FetchLike;
+  proxy?: ProxiedFetch;
+}
+
+async function resolveSetup(cfg: ShipConfig, io: ShipIO): Promise<Setup> {
+  if (cfg.local) {
+    if (cfg.awsKeyId || cfg.roleArn || cfg.httpProxy) {
+      throw new UsageError(
+        "Option --local uses its own emulator and dummy keys: drop --aws-key-id, --role-arn and --http-proxy",
+      );
+    }
+    return {
+      streamName: cfg.streamName ?? LOCAL_STREAM,
+      region: cfg.region ?? LOCAL_REGION,
+      credentials: fromStatic(LOCAL_CREDENTIALS),
+    };
+  }
+  if (!cfg.streamName) {
+    throw new UsageError(
+      "Missing --stream-name (or use --local to try it on an embedded emulator)",
+    );
+  }
+  let region: string;
+  try {
+    region = resolveRegion({ region: cfg.region });
+    resolveEndpoint(region, { endpoint: cfg.endpoint });
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^\w+: /, ""), { cause: error });
+  }
+  let proxy: ProxiedFetch | undefined;
+  if (cfg.httpProxy) {
+    try {
+      proxy = await proxyFetch(cfg.httpProxy);
+    } catch (error) {
+      throw new UsageError(
+        `Cannot use --http-proxy ${redactUrl(cfg.httpProxy)}: ${(error as Error).message}`,
+      );
+    }
+  }
+  const debug = cfg.debug
+    ? (e: Parameters<typeof formatDebugEvent>[0]) => io.stderr(formatDebugEvent(e) + "\n")
+    : undefined;
+  let credentials: CredentialProvider = cfg.awsKeyId
+    ? fromStatic({ accessKeyId: cfg.awsKeyId, secretAccessKey: cfg.awsSecKey! })
+    : defaultCredentials({ fetch: proxy, region, debug });
+  if (cfg.roleArn) {
+    credentials = fromAssumeRole({
+      roleArn: cfg.roleArn,
+      externalId: cfg.externalId,
+      source: credentials,
+      region,
+      fetch: proxy,
+      debug,
+    });
+  }
+  // Resolved once now, so missing credentials stop the run before any input is read.
+  try {
+    await credentials();
+  } catch (error) {
+    await proxy?.close();
+    throw new UsageError(`Cannot get AWS credentials: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return {
+    streamName: cfg.streamName,
+    region,
+    endpoint: cfg.endpoint,
+    credentials,
+    fetch: proxy,
+    proxy,
+  };
+}
+
+/** Reads one input into the shipper until it ends or `stopped` wins. Returns false when stopped. */
+async function pumpInput(
+  source: InputSource,
+  shipper: Shipper,
+  replay: boolean,
+  stopped: Promise<Stop>,
+  isStopped: () => boolean,
+): Promise<boolean> {
+  const splitter = new LineSplitter({
+    maxLineBytes: replay
+      ? REPLAY_LINE_FACTOR * DEFAULT_MAX_RECORD_BYTES + 4096
+      : DEFAULT_MAX_RECORD_BYTES,
+  });
+  const handle = replay
+    ? (e: Parameters<Shipper["line"]>[0]) => shipper.replayLine(e)
+    : (e: Parameters<Shipper["line"]>[0]) => shipper.line(e);
+  const chunks = source.chunks();
+  const stop = stopped.then(() => undefined);
+  try {
+    for (;;) {
+      const next = isStopped() ? undefined : await Promise.race([chunks.next(), stop]);
+      if (next === undefined) {
+        // Stopped: every whole line read has been handled; keep the cut-off rest too.
+        if (splitter.pendingBytes > 0 || shipper.overflowing) {
+          if (shipper.overflowing) { for (const e of splitter.end()) await handle(e); }
+          else shipper.interrupted(splitter.takePending());
+        }
+        return false;
+      }
+      if (next.done) {
+        for (const e of splitter.end()) await handle(e);
+        return true;
+      }
+      shipper.counts.bytesRead += next.value.length;
+      // Lines already read are shipped even after a signal: for stdin they exist nowhere else.
+      for (const e of splitter.feed(next.value)) await handle(e);
+    }
+  } finally {
+    // Leaves a pending read (an idle stdin) behind; the process exits after the summary.
+    chunks.return?.(undefined)?.catch(() => {});
+  }
+}
+
+/**
+ * Runs the command line `argv` (without the program name) and returns the
+ * exit code. Never throws: usage and input errors become one-line messages.
+ */
+export async function main(argv: readonly string[], io: ShipIO = defaultIO()): Promise<number> {
+  let cfg: ShipConfig;
+  try {
+    cfg = parseArgs(argv);
+  } catch (error) {
+    return report(error, io);
+  }
+  if (cfg.help) {
+    io.stdout(HELP);
+    return ExitCode.Ok;
+  }
+  for (const warning of cfg.warnings) io.stderr(warning + "\n");
+
+  let started = performance.now();
+  let setup: Setup | undefined;
+  let deadLetters: DeadLetterFile | undefined;
+  let sources: InputSource[] = [];
+  let mock: KinesisMock | undefined;
+  let progress: Progress | undefined;
+  const onSignal: ((signal: Stop) => void)[] = [];
+  const signalHandlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+    const handler = () => onSignal.forEach((f) => f(signal));
+    return [signal, handler] as const;
+  });
+  try {
+    setup = await resolveSetup(cfg, io);
+    if (cfg.fixedPartitionKey !== undefined) {
+      try {
+        validatePartitionKey(cfg.fixedPartitionKey);
+      } catch (error) {
+        throw new UsageError(`Cannot use --fixed-partition-key: ${(error as Error).message}`);
+      }
+    }
+    for (const path of cfg.replay) {
+      if (sameFile(path, cfg.deadLetter)) {
+        throw new UsageError(
+          `Cannot replay ${path} into itself: give another --dead-letter file`,
+        );
+      }
+    }
+    try {
+      deadLetters = new DeadLetterFile(cfg.deadLetter);
+    } catch (error) {
+      throw new UsageError(
+        `Cannot write the dead-letter file ${cfg.deadLetter}: ${(error as Error).message}`,
+      );
+    }
+    if (!cfg.listen) sources = await openInputs(cfg.replay.length > 0 ? cfg.replay : cfg.inputs);
+
+    const digest = cfg.local ? new RecordDigest() : undefined;
+    const shipper = new Shipper({
+      deadLetters,
+      digest,
+      keepEmpty: cfg.keepEmpty,
+      maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
+    });
+    if (cfg.local) {
+      if (io.stderrIsTerminal) io.stderr("starting kinesis-mock…\n");
+      mock = await startLocal(setup.streamName, setup.region);
+      setup.endpoint = mock.endpoint;
+    }
+    let producer: KinesisProducer;
+    try {
+      producer = new KinesisProducer({
+        streamName: setup.streamName,
+        region: setup.region,
+        endpoint: setup.endpoint,
+        credentials: setup.credentials,
+        fetch: setup.fetch,
+        protocol: cfg.protocol,
+        partitionKey: cfg.fixedPartitionKey,
+        targetBytes: cfg.chunkLimit,
+        lingerMs: cfg.lingerMs,
+        concurrency: cfg.numThreads,
+        maxAttempts: cfg.maxRetries + 1,
+        debug: cfg.debug ? (e) => io.stderr(formatDebugEvent(e) + "\n") : false,
+        onFailure: shipper.onFailure,
+      });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    shipper.producer = producer;
+
+    // Signals: the first stops reading and flushes; the second gives up on what is in flight.
+    let stop: Stop | undefined;
+    let resolveStop!: (signal: Stop) => void;
+    const stopped = new Promise<Stop>((resolve) => (resolveStop = resolve));
+    onSignal.push((signal) => {
+      if (stop === undefined) {
+        stop = signal;
+        resolveStop(signal);
+        io.stderr(`\n${signal}: stopping; delivering what was read (send it again to give up)\n`);
+      } else {
+        io.stderr(`${signal} again: giving up; undelivered records go to ${cfg.deadLetter}\n`);
+        producer.close({ deadlineMs: 0 });
+      }
+    });
+    for (const [signal, handler] of signalHandlers) process.on(signal, handler);
+
+    started = performance.now(); // elapsed counts shipping, not emulator start-up
+    if (io.stderrIsTerminal) {
+      progress = new Progress({ write: io.stderr, stats: () => producer.stats });
+      progress.start();
+    }
+    let inputError: InputError | undefined;
+    try {
+      if (cfg.listen) {
+        await serveIntake({ ...cfg.listen, shipper, producer, stopped, io });
+      } else {
+        for (const source of sources) {
+          if (
+            !await pumpInput(
+              source,
+              shipper,
+              cfg.replay.length > 0,
+              stopped,
+              () => stop !== undefined,
+            )
+          ) break;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      inputError = error;
+    }
+    await producer.flush();
+    await producer.close();
+    progress?.stop();
+    progress = undefined;
+
+    let verify: Summary["verify"];
+    if (mock && digest) {
+      const back = await readBack(
+        new KinesisClient({
+          region: setup.region,
+          endpoint: mock.endpoint,
+          credentials: setup.credentials,
+        }),
+        setup.streamName,
+      );
+      verify = {
+        ok: back.digest.equals(digest),
+        recordsReadBack: back.digest.count,
+        kinesisRecords: back.kinesisRecords,
+        expectedDigest: digest.hex,
+        actualDigest: back.digest.hex,
+      };
+    }
+    const failed = deadLetters.count > 0 || (verify !== undefined && !verify.ok);
+    const exitCode = inputError
+      ? ExitCode.Input
+      : failed
+      ? ExitCode.Failed
+      : stop === "SIGINT"
+      ? ExitCode.Interrupted
+      : stop === "SIGTERM"
+      ? ExitCode.Terminated
+      : ExitCode.Ok;
+    const summary = buildSummary(producer.stats, shipper.counts, performance.now() - started, {
+      deadLetterFile: deadLetters.count > 0 ? cfg.deadLetter : undefined,
+      interrupted: stop,
+      verify,
+      exitCode,
+    });
+    if (inputError) io.stderr(`error: ${inputError.message}\n`);
+    if (cfg.json) io.stdout(JSON.stringify(summary) + "\n");
+    else io.stderr(formatSummary(summary));
+    return exitCode;
+  } catch (error) {
+    progress?.stop();
+    return report(error, io);
+  } finally {
+    for (const [signal, handler] of signalHandlers) process.off(signal, handler);
+    deadLetters?.close();
+    await Promise.all(sources.map((s) => s.close()));
+    await mock?.stop();
+    await setup?.proxy?.close();
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  const resolve = (p: string) => new URL(p, `file://${process.cwd()}/`).pathname;
+  return resolve(a) === resolve(b);
+}
+
+/** Prints a known error as one line and maps it to its exit code; anything else keeps its stack. */
+function report(error: unknown, io: ShipIO): number {
+  if (
+    error instanceof UsageError || error instanceof InputError || error instanceof EnvironmentError
+  ) {
+    io.stderr(`error: ${error.message}\n`);
+    return error.exitCode;
+  }
+  io.stderr(`error: ${(error as Error)?.stack ?? String(error)}\n`);
+  return ExitCode.Failed;
+}
+
+function defaultIO(): ShipIO {
+  const encoder = new TextEncoder();
+  // Synchronous writes: the process exits right after the summary, and must not lose it.
+  const write = (fd: 1 | 2) => (text: string) => {
+    const bytes = encoder.encode(text);
+    let pos = 0;
+    while (pos < bytes.length) {
+      try {
+        pos += writeSync(fd, bytes, pos, bytes.length - pos);
+      } catch (error) {
+        if ((error as { code?: string }).code !== "EAGAIN") return;
+      }
+    }
+  };
+  return { stdout: write(1), stderr: write(2), stderrIsTerminal: Boolean(process.stderr.isTTY) };
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+  // An idle stdin read or a kept-alive socket must not hold the process open.
+  setTimeout(() => process.exit(code), 0);
+}

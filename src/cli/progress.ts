@@ -1,0 +1,63 @@
+/**
+ * Live progress on stderr, rewritten in place: records/s, MB/s, chunks in
+ * flight, retries. Only for a terminal; piped or redirected stderr gets
+ * nothing until the summary.
+ * @module
+ */
+import type { ProducerStats } from "../producer/stats.ts";
+
+/** Where progress goes and how often. */
+export interface ProgressOptions {
+  /** Writes a string to the terminal. */
+  write: (text: string) => void;
+  /** Reads the current counters. */
+  stats: () => ProducerStats;
+  /**
+   * Refresh interval in ms.
+   * @default {250}
+   */
+  intervalMs?: number;
+}
+
+/** A progress line that redraws itself until {@link stop}. */
+export class Progress {
+  readonly #o: Required<ProgressOptions>;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #last = { at: 0, records: 0, bytes: 0 };
+  #start = 0;
+
+  /** Prepares; nothing is drawn before {@link start}. */
+  constructor(options: ProgressOptions) {
+    this.#o = { intervalMs: 250, ...options };
+  }
+
+  /** Starts redrawing. */
+  start(): void {
+    this.#start = this.#last.at = performance.now();
+    this.#timer = setInterval(() => this.#draw(), this.#o.intervalMs);
+  }
+
+  /** Stops and erases the line. */
+  stop(): void {
+    if (this.#timer === undefined) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#o.write("\r\x1b[K");
+  }
+
+  #draw(): void {
+    const s = this.#o.stats();
+    const now = performance.now();
+    const dt = Math.max(1e-3, (now - this.#last.at) / 1000);
+    const rps = (s.recordsDelivered - this.#last.records) / dt;
+    const mbps = (s.bytes - this.#last.bytes) / dt / 1e6;
+    this.#last = { at: now, records: s.recordsDelivered, bytes: s.bytes };
+    const elapsed = ((now - this.#start) / 1000).toFixed(0);
+    this.#o.write(
+      `\r\x1b[K${elapsed}s  ${s.recordsDelivered.toLocaleString("en-US")} records  ` +
+        `${Math.round(rps).toLocaleString("en-US")} records/s  ${mbps.toFixed(1)} MB/s  ` +
+        `in flight ${s.inFlight}  retries ${s.retries}` +
+        (s.recordsFailed > 0 ? `  failed ${s.recordsFailed}` : ""),
+    );
+  }
+}

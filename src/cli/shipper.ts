@@ -1,0 +1,171 @@
+/**
+ * The part of a run that turns records into puts: feeds the producer, sends
+ * refused and failed records to the dead-letter file, keeps the counts and
+ * (for `--local`) the digest of what was shipped. File input, replay and the
+ * HTTP intake all go through here.
+ * @module
+ */
+import { RecordError } from "../format/errors.ts";
+import { ProducerClosedError } from "../producer/errors.ts";
+import type { DeliveryFailure } from "../producer/options.ts";
+import type { KinesisProducer } from "../producer/producer.ts";
+import { type DeadLetterFile, parseDeadLetter } from "./dead_letter.ts";
+import type { LineEvent } from "./lines.ts";
+import type { RunCounts } from "./summary.ts";
+import type { RecordDigest } from "./verify.ts";
+
+const decoder = new TextDecoder();
+
+/** Where a failure report lands: one callback per failed record. */
+export type FailureListener = (data: Uint8Array) => void;
+
+/** Feeds one producer; see the module doc. */
+export class Shipper {
+  /** Counts for the summary. */
+  readonly counts: RunCounts = { recordsRead: 0, emptySkipped: 0, bytesRead: 0, deadLetters: 0 };
+  /** Gets every record that ends up in the dead-letter file (the HTTP intake counts them). */
+  onDeadLetter: FailureListener | undefined;
+  #producer: KinesisProducer | undefined;
+  readonly #deadLetters: DeadLetterFile;
+  readonly #digest: RecordDigest | undefined;
+  readonly #keepEmpty: boolean;
+  readonly #maxRecordBytes: number;
+  #overflowing = false;
+
+  /** `digest`: when given, every accepted record is added and every failed one removed. */
+  constructor(options: {
+    deadLetters: DeadLetterFile;
+    digest?: RecordDigest;
+    keepEmpty: boolean;
+    maxRecordBytes: number;
+  }) {
+    this.#deadLetters = options.deadLetters;
+    this.#digest = options.digest;
+    this.#keepEmpty = options.keepEmpty;
+    this.#maxRecordBytes = options.maxRecordBytes;
+  }
+
+  /** Attaches the producer (built after the shipper, since its `onFailure` points here). */
+  set producer(producer: KinesisProducer) {
+    this.#producer = producer;
+  }
+
+  /** The producer's `onFailure`: every record of a failed chunk goes to the dead-letter file. */
+  readonly onFailure = (failure: DeliveryFailure): void => {
+    for (const record of failure.records) {
+      this.#deadLetter(record.data, failure.reason, failure.error.message);
+      this.#digest?.remove(record.data);
+    }
+  };
+
+  /**
+   * Ships one record. Resolves true once accepted (the producer may still
+   * fail it later), false when it was refused (too large, producer closed)
+   * and went to the dead-letter file.
+   */
+  async put(data: Uint8Array): Promise<boolean> {
+    // Added before the put: its chunk may fail (and be removed) before the put's promise settles.
+    this.#digest?.add(data);
+    try {
+      await this.#producer!.put(data);
+      return true;
+    } catch (error) {
+      this.#digest?.remove(data);
+      if (error instanceof RecordError) {
+        const reason = error.code === "RecordTooLarge" ? "too-large" : "invalid";
+        this.#deadLetter(data, reason, error.message);
+      } else if (error instanceof ProducerClosedError) {
+        this.#deadLetter(data, "closed", error.message);
+      } else {
+        throw error;
+      }
+      return false;
+    }
+  }
+
+  /** Counts one input line; false when it is an empty line to skip. */
+  countLine(bytes: Uint8Array): boolean {
+    this.counts.recordsRead++;
+    if (bytes.length === 0 && !this.#keepEmpty) {
+      this.counts.emptySkipped++;
+      return false;
+    }
+    return true;
+  }
+
+  /** Handles one event of an input file: a line is a record. */
+  async line(event: LineEvent): Promise<void> {
+    if (event.type === "line") {
+      if (this.countLine(event.bytes)) await this.put(event.bytes);
+      return;
+    }
+    // A line over the record limit: streamed to the dead-letter file, never held whole.
+    if (event.type === "overflow") {
+      if (event.first) {
+        this.counts.recordsRead++;
+        this.#overflowing = true;
+        this.#deadLetters.streamStart(
+          "too-large",
+          `Cannot ship line: it is longer than the ${this.#maxRecordBytes}-byte record limit`,
+        );
+      }
+      this.#deadLetters.streamPart(event.bytes);
+      return;
+    }
+    this.#overflowing = false;
+    this.#deadLetters.streamEnd(event.length);
+    this.counts.deadLetters++;
+  }
+
+  /** Handles one event of a dead-letter file being replayed: a line is a dead letter. */
+  async replayLine(event: LineEvent): Promise<void> {
+    if (event.type === "line") {
+      if (event.bytes.length === 0) return;
+      this.counts.recordsRead++;
+      let data: Uint8Array;
+      try {
+        data = parseDeadLetter(decoder.decode(event.bytes)).data;
+      } catch (error) {
+        // Kept as it was, so fixing the file by hand and replaying again works.
+        this.#deadLetter(
+          event.bytes,
+          "bad-dead-letter",
+          `Cannot replay line: ${(error as Error).message}`,
+        );
+        return;
+      }
+      await this.put(data);
+      return;
+    }
+    // Too long to hold: its record is over the limit anyway, so the line is copied as it is.
+    if (event.type === "overflow") {
+      if (event.first) this.counts.recordsRead++;
+      this.#deadLetters.appendRaw(event.bytes);
+      return;
+    }
+    this.#deadLetters.endRaw();
+    this.counts.deadLetters++;
+  }
+
+  /** True while an overlong line is being streamed. */
+  get overflowing(): boolean {
+    return this.#overflowing;
+  }
+
+  /** Keeps a partial line that a signal cut off (its newline never came). */
+  interrupted(partial: Uint8Array): void {
+    if (partial.length === 0) return;
+    this.counts.recordsRead++;
+    this.#deadLetter(
+      partial,
+      "interrupted",
+      "Cannot ship line: reading stopped before its newline",
+    );
+  }
+
+  #deadLetter(data: Uint8Array, reason: string, error: string): void {
+    this.#deadLetters.write(data, reason, error);
+    this.counts.deadLetters++;
+    this.onDeadLetter?.(data);
+  }
+}
