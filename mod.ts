@@ -58,6 +58,7 @@ export { type Clock, systemClock, type TimerHandle } from "./src/producer/clock.
 export { backoffMs, type GiveUpReason, nextRetry, type RetryPolicy } from "./src/producer/retry.ts";
 
 export * from "./src/aws/kinesis_client.ts";
+export { readStream, type ShardRecord } from "./src/aws/read_stream.ts";
 export {
   type Classification,
   classifyError,
