@@ -4,8 +4,6 @@
 #   .venv-localstack/                 venv with localstack-core[runtime]==4.14.0
 #   .venv-localstack/static-libs/     kinesis-local@0.5.2, pre-provisioned where
 #                                     LocalStack's Kinesis provider looks for it
-#   .venv-localstack/moto-server/     separate venv with moto[server], for the
-#                                     harness's engine fallback
 # Needs: Python >= 3.13, npm (package registry only). Usage:
 #   scripts/install_localstack.sh
 # Env: LOCALSTACK_VENV (default <repo>/.venv-localstack), PYTHON (interpreter;
@@ -48,6 +46,8 @@ fi
 echo "Using $python ($("$python" --version))"
 command -v npm >/dev/null || { echo "npm is required to install kinesis-local" >&2; exit 1; }
 
+# A venv left by an older interpreter cannot run LocalStack: start over.
+if [[ -e "$venv" ]] && ! py_ok "$venv/bin/python"; then rm -rf "$venv"; fi
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 # `runtime` pulls moto-ext (STS) and the other provider dependencies. Its
@@ -68,15 +68,8 @@ if [[ ! -f "$kl_dir/node_modules/kinesis-local/main.js" ]]; then
     "kinesis-local@$KINESIS_LOCAL_VERSION"
 fi
 
-# moto[server] in its own venv: moto and LocalStack's moto-ext both own the
-# `moto` import package, so one venv cannot hold both.
-moto="$venv/moto-server"
-[[ -x "$moto/bin/python" ]] || "$python" -m venv "$moto"
-"$moto/bin/python" -m pip install --quiet "moto[server]"
-
 # Smoke check: the imports host mode needs.
 "$venv/bin/python" -c 'import localstack.runtime.main, localstack.services.kinesis.provider, localstack.services.sts.provider'
-"$moto/bin/python" -c 'import moto.server'
 
 touch "$stamp"
 echo "LocalStack $LOCALSTACK_VERSION installed in $venv"

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import {
@@ -13,17 +13,18 @@ import { startKinesisMock } from "../../src/cli/kinesis_mock.ts";
 // With REQUIRE_LOCALSTACK=1 (CI) a missing emulator fails instead of skipping.
 const required = process.env.REQUIRE_LOCALSTACK === "1";
 const unavailable = required ? undefined : await localStackUnavailable();
+if (unavailable) console.log(`skipping startLocalStack: ${unavailable}`);
+
+// Started at load, not in before(): bun's node:test ignores hook timeouts
+// (fixed 5 s) and host mode takes ~8 s.
+const t0 = Date.now();
+const ls: LocalStack | undefined = unavailable ? undefined : await startLocalStack();
+if (ls) console.log(`LocalStack (${ls.mode}) ready at ${ls.endpoint} in ${Date.now() - t0} ms`);
 
 describe("startLocalStack", { skip: unavailable ?? false }, () => {
-  let ls: LocalStack;
-  let port: number;
-
-  before(async () => {
-    const t0 = Date.now();
-    ls = await startLocalStack();
-    port = Number(new URL(ls.endpoint).port);
-    console.log(`LocalStack (${ls.mode}) ready at ${ls.endpoint} in ${Date.now() - t0} ms`);
-  });
+  // Set whenever this suite is not skipped.
+  const emu = ls as LocalStack;
+  const port = ls ? Number(new URL(ls.endpoint).port) : 0;
 
   after(async () => {
     await ls?.stop();
@@ -31,14 +32,14 @@ describe("startLocalStack", { skip: unavailable ?? false }, () => {
 
   it("serves Kinesis: CreateStream then DescribeStreamSummary", async () => {
     const name = `harness-${Date.now()}`;
-    const created = await kinesisRaw(ls.endpoint, ls.region, "CreateStream", {
+    const created = await kinesisRaw(emu.endpoint, emu.region, "CreateStream", {
       StreamName: name,
       ShardCount: 2,
     });
     assert.equal(created.status, 200, created.text);
     let summary: { StreamStatus?: string; OpenShardCount?: number } = {};
     for (let i = 0; i < 50 && summary.StreamStatus !== "ACTIVE"; i++) {
-      const d = await kinesisRaw(ls.endpoint, ls.region, "DescribeStreamSummary", {
+      const d = await kinesisRaw(emu.endpoint, emu.region, "DescribeStreamSummary", {
         StreamName: name,
       });
       assert.equal(d.status, 200, d.text);
@@ -50,7 +51,7 @@ describe("startLocalStack", { skip: unavailable ?? false }, () => {
   });
 
   it("serves STS: AssumeRole returns temporary credentials", async () => {
-    const res = await stsRaw(ls.endpoint, ls.region, {
+    const res = await stsRaw(emu.endpoint, emu.region, {
       Action: "AssumeRole",
       RoleArn: "arn:aws:iam::000000000000:role/harness",
       RoleSessionName: "harness",
@@ -63,10 +64,10 @@ describe("startLocalStack", { skip: unavailable ?? false }, () => {
   });
 
   it("frees its port on stop", async () => {
-    await ls.stop();
-    if (ls.mode === "external") return; // not ours to stop
+    await emu.stop();
+    if (emu.mode === "external") return; // not ours to stop
     assert.equal(await portIsFree(port), true, `port ${port} still bound`);
-    await ls.stop(); // idempotent
+    await emu.stop(); // idempotent
   });
 });
 

@@ -14,7 +14,7 @@
  * @module
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -283,6 +283,7 @@ async function startHost(
     cwd: root,
     env,
     verbose,
+    cleanupSync: () => rmSync(root, { recursive: true, force: true }),
   });
   let stopped: Promise<void> | undefined;
   const stop = () =>
@@ -460,12 +461,20 @@ class Tree {
   readonly exited: Promise<void>;
   #exit: string | undefined;
   #lines: string[] = [];
+  #cleanupSync?: () => void;
 
   constructor(
     cmd: string,
     args: string[],
-    opts: { cwd: string; env: Record<string, string | undefined>; verbose: boolean },
+    opts: {
+      cwd: string;
+      env: Record<string, string | undefined>;
+      verbose: boolean;
+      /** Runs in the exit hook after the kill, e.g. to delete a temp dir. */
+      cleanupSync?: () => void;
+    },
   ) {
+    this.#cleanupSync = opts.cleanupSync;
     this.child = spawn(cmd, args, {
       cwd: opts.cwd,
       env: opts.env,
@@ -510,10 +519,16 @@ class Tree {
   /** SIGKILL the group and every descendant, synchronously (exit hook). */
   killNow(): void {
     const pid = this.child.pid;
-    if (pid === undefined || this.#exit !== undefined) return;
-    const kids = descendants(pid);
-    signal(-pid, "SIGKILL");
-    for (const k of kids) signal(k, "SIGKILL");
+    if (pid !== undefined && this.#exit === undefined) {
+      const kids = descendants(pid);
+      signal(-pid, "SIGKILL");
+      for (const k of kids) signal(k, "SIGKILL");
+    }
+    try {
+      this.#cleanupSync?.();
+    } catch {
+      // Best effort while exiting.
+    }
   }
 
   /**
