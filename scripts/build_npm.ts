@@ -134,4 +134,24 @@ await build({
   },
 });
 
-console.log(`npm/: ${pkg.name}@${deno.version}`);
+// `npm pack --dry-run` must list only the package: package.json, README,
+// LICENSE and the compiled esm/ (.js and .d.ts).
+const pack = await new Deno.Command("npm", {
+  args: ["pack", "--dry-run", "--json"],
+  cwd: `${rootPath}/npm`,
+  stderr: "inherit",
+}).output();
+if (!pack.success) throw new Error("npm pack --dry-run failed");
+const [packed] = JSON.parse(new TextDecoder().decode(pack.stdout)) as {
+  files: { path: string }[];
+  size: number;
+  unpackedSize: number;
+}[];
+const unexpected = packed.files
+  .map((f) => f.path)
+  .filter((p) => !/^(package\.json|README\.md|LICENSE|esm\/.+\.(js|d\.ts))$/.test(p));
+if (unexpected.length > 0) throw new Error(`npm pack would ship unexpected files: ${unexpected}`);
+console.log(
+  `npm/: ${pkg.name}@${deno.version}, ${packed.files.length} files, ` +
+    `${packed.size} bytes packed, ${packed.unpackedSize} unpacked`,
+);
