@@ -8,9 +8,16 @@
  *   but each call is async and HMAC needs a key import, so it loses on small input.
  * - {@link AutoSha256} buffers and picks per digest: WebCrypto for a plain hash of
  *   at least {@link WEBCRYPTO_MIN_BYTES}, sha256-js otherwise.
+ * - {@link NodeSha256} uses the runtime's `node:crypto` (Deno, Bun, Node), reached
+ *   through `process.getBuiltinModule` so Worker bundles never import it. It is
+ *   synchronous native code with no key import, so it wins at every size: per
+ *   PutRecord signature (Deno 2.9) 112 µs against sha256-js's 207 µs at 1 KiB,
+ *   and 1.3 ms against WebCrypto's 3.1 ms at 1 MiB (scripts/bench/signing.ts).
+ *   `"auto"` uses it wherever it exists, and {@link AutoSha256} elsewhere.
  * @module
  */
 import { Sha256 as JsSha256 } from "@aws-crypto/sha256-js";
+import { builtin } from "../runtime/builtin.ts";
 
 /** Input the signer feeds to a hasher. */
 export type HashInput = string | ArrayBuffer | ArrayBufferView;
@@ -36,7 +43,9 @@ const encoder = new TextEncoder();
 function toBytes(data: HashInput): Uint8Array {
   if (typeof data === "string") return encoder.encode(data);
   if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
   return new Uint8Array(data);
 }
 
@@ -53,7 +62,10 @@ function concat(parts: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-async function webCryptoDigest(secret: Uint8Array | undefined, data: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+async function webCryptoDigest(
+  secret: Uint8Array | undefined,
+  data: Uint8Array<ArrayBuffer>,
+): Promise<Uint8Array> {
   if (!secret) return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
   // WebCrypto refuses zero-length HMAC keys; HMAC zero-pads keys to the 64-byte
   // block, so 64 zero bytes is the same key.
@@ -117,10 +129,62 @@ export class AutoSha256 extends BufferingHasher {
   }
 }
 
+interface NodeHashLike {
+  update(data: string | Uint8Array): void;
+  digest(): Uint8Array;
+}
+
+interface NodeCrypto {
+  createHash(algorithm: "sha256"): NodeHashLike;
+  createHmac(algorithm: "sha256", key: Uint8Array): NodeHashLike;
+}
+
+const nodeCrypto = builtin<NodeCrypto>("node:crypto");
+
+/**
+ * SHA-256 and HMAC-SHA-256 on `node:crypto`; only usable where
+ * {@link nodeSha256Available} is true.
+ */
+export class NodeSha256 implements Hasher {
+  readonly #secret?: Uint8Array;
+  #hash: NodeHashLike;
+
+  constructor(secret?: HashInput) {
+    if (!nodeCrypto) throw new TypeError("Cannot use NodeSha256: this runtime has no node:crypto");
+    if (secret !== undefined) this.#secret = toBytes(secret);
+    this.#hash = this.#create();
+  }
+
+  #create(): NodeHashLike {
+    return this.#secret
+      ? nodeCrypto!.createHmac("sha256", this.#secret)
+      : nodeCrypto!.createHash("sha256");
+  }
+
+  /** Adds data; strings are hashed as UTF-8. */
+  update(data: HashInput): void {
+    this.#hash.update(typeof data === "string" ? data : toBytes(data));
+  }
+
+  /** Returns the digest of everything added, as a plain `Uint8Array`. */
+  digest(): Promise<Uint8Array> {
+    const d = this.#hash.digest();
+    return Promise.resolve(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  }
+
+  /** Forgets everything added. */
+  reset(): void {
+    this.#hash = this.#create();
+  }
+}
+
+/** Whether this runtime has `node:crypto`, so {@link NodeSha256} works. */
+export const nodeSha256Available: boolean = nodeCrypto !== undefined;
+
 /** Which SHA-256 backend signs requests. */
 export type HasherName = "auto" | "js" | "webcrypto";
 
-/** Returns the hasher class for `name`. */
+/** Returns the hasher class for `name`; `"auto"` is {@link NodeSha256} where `node:crypto` exists. */
 export function hasherFor(name: HasherName): HasherConstructor {
   switch (name) {
     case "js":
@@ -128,6 +192,6 @@ export function hasherFor(name: HasherName): HasherConstructor {
     case "webcrypto":
       return WebCryptoSha256;
     case "auto":
-      return AutoSha256;
+      return nodeCrypto ? NodeSha256 : AutoSha256;
   }
 }
