@@ -69,9 +69,11 @@ export interface LocalStack {
 
 /** No mode could provide LocalStack; `reasons` says why, one entry per mode. */
 export class LocalStackUnavailableError extends Error {
+  /** Always `"LocalStackUnavailableError"`. */
   override name = "LocalStackUnavailableError";
   /** One line per mode tried, e.g. `host: LocalStack is not installed: ...`. */
   readonly reasons: string[];
+  /** Builds the message from `reasons`, one line per mode tried. */
   constructor(reasons: string[]) {
     super(`No LocalStack available: ${reasons.join("; ")}`);
     this.reasons = reasons;

@@ -8,7 +8,9 @@
 
 /** Result of a raw call: HTTP status and the response text. */
 export interface RawResponse {
+  /** HTTP status code. */
   status: number;
+  /** Response body as text (JSON for Kinesis, XML for STS). */
   text: string;
 }
 
