@@ -1,0 +1,181 @@
+/**
+ * `deno task bench`: runs every benchmark (each in child processes, so heaps
+ * and CPU accounting stay separate), then writes `results.json`, `RESULTS.md`
+ * and `chart.svg`.
+ *
+ * - `deno task bench` → full run, written to `bench/results/` (about 10 minutes on 2 cores).
+ * - `deno task bench:smoke` → tiny inputs, one round, written to `.bench-out/smoke/`;
+ *   proves every contender still works and exits non-zero if one breaks.
+ *
+ * Flags: `--smoke`, `--out DIR`, `--skip-ship` (skip the 1 GB memory run),
+ * `--only aggregation,signing,e2e,wire,units,ship`.
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import type { AggregationResult } from "./aggregation.ts";
+import {
+  DATASETS,
+  machineInfo,
+  parseArgs,
+  runChild,
+  runtimeName,
+  scriptCommand,
+} from "./common.ts";
+import { benchEndToEnd } from "./end_to_end.ts";
+import { benchPayloadUnits } from "./payload_units.ts";
+import { type BenchResults, chartSvg, resultsMarkdown } from "./report.ts";
+import type { SigningResult } from "./signing.ts";
+import { benchWireBytes } from "./wire_bytes.ts";
+
+const args = parseArgs(process.argv.slice(2));
+const smoke = !!args.smoke;
+const here = (file: string) => new URL(`./${file}`, import.meta.url).pathname;
+const root = new URL("../../", import.meta.url).pathname;
+const out = typeof args.out === "string"
+  ? args.out
+  : join(root, smoke ? ".bench-out/smoke" : "bench/results");
+const only = typeof args.only === "string" ? new Set(args.only.split(",")) : undefined;
+const want = (name: string) => !only || only.has(name);
+const log = (s: string) => console.error(s);
+
+const started = performance.now();
+const results: BenchResults = {
+  smoke,
+  machine: machineInfo(),
+  runtimes: { "orchestrator and every contender": runtimeName() },
+  durationS: 0,
+  aggregation: [],
+  gaps: [],
+  failures: [],
+};
+
+async function step<T>(name: string, run: () => Promise<T>): Promise<T | undefined> {
+  const t0 = performance.now();
+  log(`▶ ${name}`);
+  try {
+    const value = await run();
+    log(`  done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return value;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`✗ ${name} failed: ${message}`);
+    results.failures.push(`${name}: ${message.split("\n").slice(0, 6).join(" ")}`);
+    return undefined;
+  }
+}
+
+if (want("aggregation")) {
+  for (const d of DATASETS) {
+    const extra = smoke ? ["--records", "3000", "--rounds", "1"] : ["--rounds", "5"];
+    const r = await step(
+      `aggregation ${d.name}`,
+      () => runChild<AggregationResult>(here("aggregation.ts"), ["--dataset", d.name, ...extra]),
+    );
+    if (r) {
+      results.aggregation.push(r);
+      log(`  ours-1MiB / aws-kinesis-agg: ${r.ratios[0].median.toFixed(2)}×`);
+    }
+  }
+}
+
+if (want("signing")) {
+  results.signing = await step(
+    "signing",
+    () =>
+      runChild<SigningResult>(
+        here("signing.ts"),
+        smoke ? ["--smoke", "--rounds", "1"] : ["--rounds", "7"],
+      ),
+  );
+}
+
+if (want("e2e")) {
+  results.endToEnd = await step(
+    "end to end",
+    () =>
+      benchEndToEnd(
+        smoke
+          ? { records: 3000, rounds: 1, smoke: true, log }
+          : { records: 1_000_000, rounds: 3, log },
+      ),
+  );
+}
+
+if (want("wire")) {
+  results.wireBytes = await step("wire bytes", () => Promise.resolve(benchWireBytes({ smoke })));
+}
+if (want("units")) {
+  results.payloadUnits = await step(
+    "payload units",
+    () => Promise.resolve(benchPayloadUnits({ smoke })),
+  );
+}
+
+/** Runs scripts/bench/ship_memory.ts (owned by the CLI work) and parses the JSON it prints. */
+function runShipMemory(mb: number): Promise<Record<string, unknown>> {
+  const [cmd, argv] = scriptCommand(here("ship_memory.ts"), ["--mb", String(mb)]);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => (stdout += c));
+    child.stderr.on("data", (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15 * 60_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const start = stdout.indexOf("{");
+      try {
+        const value = JSON.parse(stdout.slice(start, stdout.lastIndexOf("}") + 1)) as Record<
+          string,
+          unknown
+        >;
+        if (code !== 0 || value.exitCode !== 0) {
+          reject(
+            new Error(
+              `ship_memory exited ${code} (CLI exit ${value.exitCode}): ${stderr.slice(-1500)}`,
+            ),
+          );
+        } else {
+          resolve(value);
+        }
+      } catch {
+        reject(
+          new Error(`ship_memory exited ${code} without a JSON summary: ${stderr.slice(-1500)}`),
+        );
+      }
+    });
+  });
+}
+
+if (want("ship")) {
+  if (!existsSync(here("ship_memory.ts"))) {
+    results.gaps.push(
+      "Item 6 (peak RSS of `deno task ship` on 1 GB): scripts/bench/ship_memory.ts does not exist yet.",
+    );
+  } else if (args["skip-ship"]) {
+    results.gaps.push("Item 6 (peak RSS of `deno task ship` on 1 GB): skipped with --skip-ship.");
+  } else {
+    // Smoke: 4 MiB proves the pipeline works; full: 1 GiB as the issue asks.
+    results.shipMemory = await step("ship memory", () => runShipMemory(smoke ? 4 : 1024));
+    if (!results.shipMemory) {
+      results.gaps.push("Item 6: ship_memory.ts failed in this run (see failures).");
+    }
+  }
+}
+
+results.durationS = (performance.now() - started) / 1000;
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, "results.json"), JSON.stringify(results, null, 2) + "\n");
+writeFileSync(join(out, "RESULTS.md"), resultsMarkdown(results) + "\n");
+writeFileSync(join(out, "chart.svg"), chartSvg(results));
+log(
+  `wrote ${out}/RESULTS.md, chart.svg, results.json in ${(results.durationS / 60).toFixed(1)} min`,
+);
+if (results.failures.length) {
+  log(`${results.failures.length} benchmark(s) failed:\n- ${results.failures.join("\n- ")}`);
+  process.exit(1);
+}
+process.exit(0);

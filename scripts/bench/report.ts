@@ -1,0 +1,289 @@
+/**
+ * Turns the benchmark results into `RESULTS.md` (tables) and `chart.svg` (a
+ * hand-written bar chart of the headline ratios, with the targets marked).
+ * @module
+ */
+import type { AggregationResult } from "./aggregation.ts";
+import type { MachineInfo } from "./common.ts";
+import type { EndToEndResult } from "./end_to_end.ts";
+import type { UnitsRow } from "./payload_units.ts";
+import type { SigningResult } from "./signing.ts";
+import type { WireRow } from "./wire_bytes.ts";
+
+/** Everything one `deno task bench` run produced. */
+export interface BenchResults {
+  smoke: boolean;
+  machine: MachineInfo;
+  runtimes: Record<string, string>;
+  durationS: number;
+  aggregation: AggregationResult[];
+  signing?: SigningResult;
+  endToEnd?: EndToEndResult;
+  wireBytes?: { rows: WireRow[] };
+  payloadUnits?: { rows: UnitsRow[] };
+  shipMemory?: Record<string, unknown>;
+  gaps: string[];
+  failures: string[];
+}
+
+/** One bar of the chart. */
+interface Bar {
+  group: string;
+  label: string;
+  ratio: number;
+  target?: number;
+}
+
+const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : "n/a");
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a");
+const kib = (
+  n: number,
+) => (n >= 1_000_000 ? `${f(n / 1_048_576, 2)} MiB` : `${f(n / 1024, 0)} KiB`);
+
+/** The headline ratios, as chart bars. */
+export function bars(r: BenchResults): Bar[] {
+  const out: Bar[] = [];
+  for (const a of r.aggregation) {
+    const x = a.ratios.find((q) => q.ours === "ours-1MiB");
+    if (x) {
+      out.push({
+        group: "Aggregation throughput vs aws-kinesis-agg",
+        label: a.dataset,
+        ratio: x.median,
+        target: 2,
+      });
+    }
+  }
+  for (const row of r.signing?.rows ?? []) {
+    out.push({
+      group: "Signing one PutRecord vs the SDK (hasher auto)",
+      label: `${kib(row.dataBytes)} data`,
+      ratio: row.ratioVsSdk["ours-auto"],
+    });
+  }
+  for (const q of r.endToEnd?.ratios ?? []) {
+    out.push({
+      group: "Records per CPU-second, end to end",
+      label: `${q.ours} vs ${q.baseline}`,
+      ratio: q.cpu,
+      target: q.baseline === "sdk-putrecords" ? 5 : undefined,
+    });
+  }
+  return out;
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** A horizontal bar chart of ratios (1× line, target ticks), as SVG text. */
+export function chartSvg(r: BenchResults): string {
+  const data = bars(r);
+  const width = 860;
+  const left = 250;
+  const right = 70;
+  const barH = 18;
+  const gap = 6;
+  const groupGap = 34;
+  const top = 64;
+  const max = Math.max(6, ...data.map((b) => Math.max(b.ratio, b.target ?? 0))) * 1.05;
+  const x = (v: number) => left + (v / max) * (width - left - right);
+  const groups = [...new Set(data.map((b) => b.group))];
+  let y = top;
+  const parts: string[] = [];
+  for (const g of groups) {
+    y += 8;
+    parts.push(`<text x="12" y="${y}" class="group">${esc(g)}</text>`);
+    y += 10;
+    for (const b of data.filter((d) => d.group === g)) {
+      const met = b.target === undefined ? b.ratio >= 1 : b.ratio >= b.target;
+      const color = met ? "#2f7d32" : b.ratio >= 1 ? "#c77c02" : "#b3261e";
+      const w = Math.max(1, x(b.ratio) - left);
+      parts.push(
+        `<text x="${left - 8}" y="${y + barH - 5}" class="label" text-anchor="end">${
+          esc(b.label)
+        }</text>`,
+      );
+      parts.push(
+        `<rect x="${left}" y="${y}" width="${
+          w.toFixed(1)
+        }" height="${barH}" fill="${color}" rx="2"/>`,
+      );
+      parts.push(
+        `<text x="${(left + w + 6).toFixed(1)}" y="${y + barH - 5}" class="value">${
+          f(b.ratio)
+        }×</text>`,
+      );
+      if (b.target !== undefined) {
+        const tx = x(b.target).toFixed(1);
+        parts.push(
+          `<line x1="${tx}" x2="${tx}" y1="${y - 2}" y2="${y + barH + 2}" class="target"/>`,
+        );
+      }
+      y += barH + gap;
+    }
+    y += groupGap - gap;
+  }
+  const height = y + 30;
+  const ticks: string[] = [];
+  for (let v = 0; v <= max; v += 1) {
+    const tx = x(v).toFixed(1);
+    ticks.push(
+      `<line x1="${tx}" x2="${tx}" y1="${top - 6}" y2="${y - groupGap + 10}" class="${
+        v === 1 ? "one" : "grid"
+      }"/>`,
+    );
+    ticks.push(`<text x="${tx}" y="${top - 10}" class="tick" text-anchor="middle">${v}×</text>`);
+  }
+  const m = r.machine;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">
+<style>
+.title{font-size:16px;font-weight:600}.sub{font-size:11px;fill:#555}.group{font-size:13px;font-weight:600}
+.label{font-size:12px}.value{font-size:12px;font-weight:600}.tick{font-size:11px;fill:#555}
+.grid{stroke:#e3e3e3}.one{stroke:#333;stroke-width:1.5}.target{stroke:#000;stroke-width:2;stroke-dasharray:3 2}
+</style>
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="12" y="22" class="title">kinesis-kpl-producer: how many times better than the alternative (higher is better)</text>
+<text x="12" y="40" class="sub">${
+    esc(
+      `${m.cpuModel}, ${m.cores} cores, ${m.runtime}; ${
+        m.date.slice(0, 10)
+      }. Medians of per-round ratios, measured side by side. Dashed tick = target; green = target met (or > 1× where no target), amber = better but short of target, red = worse.`,
+    )
+  }</text>
+${ticks.join("\n")}
+${parts.join("\n")}
+</svg>
+`;
+}
+
+/** The markdown report. */
+export function resultsMarkdown(r: BenchResults): string {
+  const m = r.machine;
+  const lines: string[] = [];
+  const p = (s = "") => lines.push(s);
+  p(`# Benchmark results${r.smoke ? " (SMOKE RUN: tiny inputs, numbers mean nothing)" : ""}`);
+  p();
+  p(`Machine: **${m.cpuModel}**, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}. Run ${m.date}, ${
+    f(r.durationS / 60, 1)
+  } min.`);
+  p(`Runtimes: ${Object.entries(r.runtimes).map(([k, v]) => `${k}: ${v}`).join("; ")}.`);
+  p();
+  p("These machines are noisy, so every comparison is a **ratio measured side by side in the same run** (median of per-round ratios, contender order alternating between rounds). Absolute times are shown for scale only.");
+  p();
+  p("![ratios](chart.svg)");
+  p();
+  if (r.failures.length) {
+    p("## Failures");
+    p();
+    for (const x of r.failures) p(`- ${x}`);
+    p();
+  }
+  p("## 1. Aggregation throughput (target: ≥ 2× aws-kinesis-agg)");
+  p();
+  p("Same records, same process, aggregates of the same size (1 MiB); time includes the MD5 both must compute. `ours-256KiB` is the producer's default size.");
+  p();
+  p("| Dataset | Records | ours-1MiB records/s | MB/s | aws-kinesis-agg records/s | MB/s | Ratio (1 MiB) | Ratio (256 KiB) |");
+  p("|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const a of r.aggregation) {
+    const o = a.contenders.find((c) => c.name === "ours-1MiB")!;
+    const t = a.contenders.find((c) => c.name === "aws-kinesis-agg")!;
+    const r1 = a.ratios.find((q) => q.ours === "ours-1MiB")!;
+    const r2 = a.ratios.find((q) => q.ours === "ours-256KiB")!;
+    p(`| ${a.dataset}: ${a.description} | ${int(a.records)} | ${int(o.recordsPerSec)} | ${
+      f(o.mbPerSec, 0)
+    } | ${int(t.recordsPerSec)} | ${f(t.mbPerSec, 0)} | **${f(r1.median)}×** | ${f(r2.median)}× |`);
+  }
+  p();
+  if (r.signing) {
+    const s = r.signing;
+    p("## 2. Signing cost per PutRecord");
+    p();
+    p(`µs per SigV4 signature of a PutRecord (JSON body), median of ${s.rounds} rounds. The SDK column is the \`httpSigningMiddleware\` step of \`@aws-sdk/client-kinesis\` for the same call (its hasher here: \`${s.sdkHasher}\`). Ratio = SDK µs / ours µs (above 1: ours is cheaper). Runtime: ${s.runtime}.`);
+    p();
+    p("| Data | Body | sha256-js | WebCrypto | auto (node:crypto here) | SDK | SDK/js | SDK/WebCrypto | SDK/auto |");
+    p("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const row of s.rows) {
+      const u = row.usPerSign;
+      const q = row.ratioVsSdk;
+      p(`| ${kib(row.dataBytes)} | ${int(row.bodyBytes)} B | ${int(u["ours-js"])} | ${
+        int(u["ours-webcrypto"])
+      } | ${int(u["ours-auto"])} | ${int(u["aws-sdk"])} | ${f(q["ours-js"])}× | ${
+        f(q["ours-webcrypto"])
+      }× | **${f(q["ours-auto"])}×** |`);
+    }
+    p();
+  }
+  if (r.endToEnd) {
+    const e = r.endToEnd;
+    p("## 3. End-to-end client cost (target: ≥ 5× the SDK's unaggregated PutRecords in records per CPU-second)");
+    p();
+    p(`${
+      int(e.records)
+    } records of ${e.recordBytes} bytes, each contender in its own child process (${
+      e.contenders[0]?.runtime
+    }), against a loopback sink in another process (${e.sinkRuntime}) that validates the request shape, counts user records and answers at once. CPU = \`process.cpuUsage()\` (user + system, all threads) of the client process from the first record to the last answer. ${e.rounds} rounds, medians.`);
+    p();
+    p("| Contender | records/s (wall) | CPU-s per million | records per CPU-s | calls | wire bytes per user byte | peak RSS MiB |");
+    p("|---|---:|---:|---:|---:|---:|---:|");
+    for (const c of e.contenders) {
+      p(`| ${c.contender} | ${int(c.recordsPerSec)} | ${f(c.cpuSecondsPerMillion)} | ${
+        int(c.recordsPerCpuSecond)
+      } | ${int(c.calls)} | ${f(c.wireBytesPerUserByte, 3)} | ${f(c.peakRssMiB, 0)} |`);
+    }
+    p();
+    p("| Ours | Baseline | Ratio, records per CPU-s | Ratio, records/s | per round (CPU) |");
+    p("|---|---|---:|---:|---|");
+    for (const q of e.ratios) {
+      p(`| ${q.ours} | ${q.baseline} | **${f(q.cpu)}×** | ${f(q.wall)}× | ${
+        q.cpuPerRound.map((x) => f(x)).join(", ")
+      } |`);
+    }
+    p();
+  }
+  if (r.wireBytes) {
+    p("## 4. Bytes on the wire per user byte, JSON against CBOR");
+    p();
+    p("Request body bytes per user data byte, computed exactly from the bodies the client sends (default 256 KiB aggregates). Headers add about 600 bytes per call; the end-to-end table above includes them as measured by the sink.");
+    p();
+    p("| Record size | JSON (aggregated) | CBOR (aggregated) | JSON / CBOR | SDK-style PutRecords JSON (unaggregated) |");
+    p("|---:|---:|---:|---:|---:|");
+    for (const w of r.wireBytes.rows) {
+      p(`| ${int(w.recordBytes)} B | ${f(w.json, 3)} | ${f(w.cbor, 3)} | ${
+        f(w.jsonOverCbor, 3)
+      }× | ${f(w.putRecordsJson, 3)} |`);
+    }
+    p();
+  }
+  if (r.payloadUnits) {
+    p("## 5. PUT payload units per million records (the bill)");
+    p();
+    p("Provisioned mode bills each Kinesis record in 25 KiB units, rounded up; on-demand rounds each record up to 1 KiB. Aggregated = the producer's default 256 KiB aggregates; unaggregated = one record per user record, each with a 36-character partition key.");
+    p();
+    p("| Record size | Units, aggregated | Units, unaggregated | Saving | On-demand KiB, aggregated | On-demand KiB, unaggregated |");
+    p("|---:|---:|---:|---:|---:|---:|");
+    for (const u of r.payloadUnits.rows) {
+      p(`| ${int(u.recordBytes)} B | ${int(u.aggregatedUnits)} | ${int(u.unaggregatedUnits)} | **${
+        f(u.saving, 1)
+      }×** | ${int(u.onDemandAggregatedKB)} | ${int(u.onDemandUnaggregatedKB)} |`);
+    }
+    p();
+  }
+  p("## 6. Peak resident memory of `deno task ship` on 1 GB");
+  p();
+  if (r.shipMemory) {
+    p("| Field | Value |");
+    p("|---|---|");
+    for (const [k, v] of Object.entries(r.shipMemory)) p(`| ${k} | ${String(v)} |`);
+  } else {
+    p("Not measured in this run (see gaps).");
+  }
+  p();
+  if (r.gaps.length) {
+    p("## Gaps");
+    p();
+    for (const g of r.gaps) p(`- ${g}`);
+    p();
+  }
+  return lines.join("\n");
+}
