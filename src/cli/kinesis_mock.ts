@@ -70,6 +70,16 @@ export interface KinesisMock {
   stop(): Promise<void>;
 }
 
+/**
+ * Runs main.js and exits when stdin reaches EOF, i.e. when this process dies
+ * by any means, SIGKILL included: exit hooks alone leaked an orphaned mock
+ * when a test runner was killed by `timeout`.
+ */
+const WATCHDOG = [
+  'process.stdin.on("end", () => process.exit(0)).on("error", () => process.exit(0)).resume();',
+  "require(process.argv[1]);",
+].join("\n");
+
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
@@ -141,7 +151,12 @@ export async function startKinesisMock(opts: KinesisMockOptions = {}): Promise<K
   };
   if (!streams.length) delete env.INITIALIZE_STREAMS;
 
-  const proc = new GroupProcess(nodePath, [join(packageDir, "main.js")], env, onLog);
+  const proc = new GroupProcess(
+    nodePath,
+    ["-e", WATCHDOG, join(packageDir, "main.js")],
+    env,
+    onLog,
+  );
   const endpoint = `http://127.0.0.1:${plainPort}`;
   const stop = () => proc.stop(plainPort);
   try {
@@ -278,7 +293,8 @@ class GroupProcess {
     env: Record<string, string | undefined>,
     onLog?: (line: string) => void,
   ) {
-    this.child = spawn(cmd, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // stdin is the watchdog's pipe; detached so one kill(-pid) reaches the group.
+    this.child = spawn(cmd, args, { env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
     let spawnError: Error | undefined;
     this.exited = new Promise((resolve) => {
       this.child.once("error", (err) => {

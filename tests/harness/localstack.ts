@@ -227,6 +227,27 @@ function hostUnavailable(venvDir: string | undefined): string | undefined {
   return undefined;
 }
 
+/**
+ * `python -m localstack.runtime.main` plus a watchdog thread for when this
+ * process dies without running its exit hooks (SIGKILL, `timeout`): at EOF on
+ * stdin it kills LocalStack's process tree (kinesis-mock runs in a group of
+ * its own) and deletes the run's temp dir. Not a graceful SIGTERM: with our
+ * end of the stdout pipe gone, LocalStack's shutdown stalled and the forced
+ * kill that followed orphaned kinesis-mock.
+ */
+const HOST_MAIN = [
+  "import os, runpy, shutil, signal, sys, threading, psutil",
+  "def _watch():",
+  "    sys.stdin.buffer.read()",
+  "    for p in psutil.Process().children(recursive=True):",
+  "        try: p.kill()",
+  "        except psutil.Error: pass",
+  "    shutil.rmtree(os.environ['KPL_HARNESS_TMP'], ignore_errors=True)",
+  "    os.killpg(os.getpgid(0), signal.SIGKILL)",
+  "threading.Thread(target=_watch, daemon=True).start()",
+  "runpy.run_module('localstack.runtime.main', run_name='__main__', alter_sys=True)",
+].join("\n");
+
 /*
  * Host mode's environment, each one needed here (LocalStack 4.14.0, Python 3.13):
  *   SERVICES=kinesis,sts         load only these providers (faster start)
@@ -278,10 +299,12 @@ async function startHost(
     FILESYSTEM_ROOT: fsRoot,
     LOCALSTACK_VOLUME_DIR: join(root, "volume"),
     KINESIS_PERSISTENCE: "0",
+    // Deleted by HOST_MAIN's watchdog if this process dies without cleanup.
+    KPL_HARNESS_TMP: root,
     // An inherited one would point LocalStack's runtime package installs elsewhere.
     VIRTUAL_ENV: venv,
   };
-  const proc = new Tree(join(venv, "bin", "python"), ["-m", "localstack.runtime.main"], {
+  const proc = new Tree(join(venv, "bin", "python"), ["-c", HOST_MAIN], {
     cwd: root,
     env,
     verbose,
@@ -481,7 +504,8 @@ class Tree {
       cwd: opts.cwd,
       env: opts.env,
       detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
+      // stdin is the watchdog's pipe (see HOST_MAIN).
+      stdio: ["pipe", "pipe", "pipe"],
     });
     this.exited = new Promise((res) => {
       this.child.once("error", (err) => {
