@@ -59,21 +59,32 @@ describe("Cloudflare Worker example in workerd (miniflare) → kinesis-mock", {
     };
   }
 
-  before(async () => {
-    dir = mkdtempSync(`${tmpdir()}/kpl-worker-`);
-    bundle = await buildWorker({ outfile: `${dir}/worker.js` });
-    mock = await startKinesisMock({
-      streams: [{ name: "worker-sync", shards: 2 }, { name: "worker-async", shards: 2 }],
-    });
-    mf = new Miniflare(workerOptions("worker-sync"));
-    await mf.ready;
-  });
-
-  after(async () => {
+  let cleaned = false;
+  async function cleanUp(): Promise<void> {
+    if (cleaned) return;
+    cleaned = true;
     await mf?.dispose();
     await mock?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+
+  before(async () => {
+    // Deno's node:test skips after() when before() throws: clean up here too.
+    try {
+      dir = mkdtempSync(`${tmpdir()}/kpl-worker-`);
+      bundle = await buildWorker({ outfile: `${dir}/worker.js` });
+      mock = await startKinesisMock({
+        streams: [{ name: "worker-sync", shards: 2 }, { name: "worker-async", shards: 2 }],
+      });
+      mf = new Miniflare(workerOptions("worker-sync"));
+      await mf.ready;
+    } catch (error) {
+      await cleanUp();
+      throw error;
+    }
   });
+
+  after(cleanUp);
 
   it("the bundle has no node: imports and stays small", () => {
     // buildWorker throws on a node: import; this pins the size within reason.
