@@ -21,7 +21,8 @@ import { DeadLetterFile } from "./dead_letter.ts";
 import { EnvironmentError, ExitCode, InputError, UsageError } from "./errors.ts";
 import { type InputSource, openInputs } from "./input.ts";
 import type { KinesisMock } from "./kinesis_mock.ts";
-import { LineSplitter } from "./lines.ts";
+import { type LineEvent, LineSplitter } from "./lines.ts";
+import { type StopReason, StopSwitch } from "./stop.ts";
 import { serveIntake } from "./listen.ts";
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_STREAM, startLocal } from "./local.ts";
 import { Progress } from "./progress.ts";
@@ -43,7 +44,7 @@ export interface ShipIO {
 // cannot hold a record under the limit.
 const REPLAY_LINE_FACTOR = 6;
 
-type Stop = "SIGINT" | "SIGTERM";
+type Stop = StopReason;
 
 /** Everything resolved before the first byte of input is read. */
 interface Setup {
@@ -125,13 +126,12 @@ async function resolveSetup(cfg: ShipConfig, io: ShipIO): Promise<Setup> {
   };
 }
 
-/** Reads one input into the shipper until it ends or `stopped` wins. Returns false when stopped. */
+/** Reads one input into the shipper until it ends or the switch flips. Returns false when stopped. */
 async function pumpInput(
   source: InputSource,
   shipper: Shipper,
   replay: boolean,
-  stopped: Promise<Stop>,
-  isStopped: () => boolean,
+  stop: StopSwitch,
 ): Promise<boolean> {
   const splitter = new LineSplitter({
     maxLineBytes: replay
@@ -139,13 +139,12 @@ async function pumpInput(
       : DEFAULT_MAX_RECORD_BYTES,
   });
   const handle = replay
-    ? (e: Parameters<Shipper["line"]>[0]) => shipper.replayLine(e)
-    : (e: Parameters<Shipper["line"]>[0]) => shipper.line(e);
+    ? (e: LineEvent) => shipper.replayLine(e)
+    : (e: LineEvent) => shipper.line(e);
   const chunks = source.chunks();
-  const stop = stopped.then(() => undefined);
   try {
     for (;;) {
-      const next = isStopped() ? undefined : await Promise.race([chunks.next(), stop]);
+      const next = await stop.race(chunks.next());
       if (next === undefined) {
         // Stopped: every whole line read has been handled; keep the cut-off rest too.
         if (splitter.pendingBytes > 0 || shipper.overflowing) {
@@ -256,13 +255,10 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
     shipper.producer = producer;
 
     // Signals: the first stops reading and flushes; the second gives up on what is in flight.
-    let stop: Stop | undefined;
-    let resolveStop!: (signal: Stop) => void;
-    const stopped = new Promise<Stop>((resolve) => (resolveStop = resolve));
+    const stopSwitch = new StopSwitch();
     onSignal.push((signal) => {
-      if (stop === undefined) {
-        stop = signal;
-        resolveStop(signal);
+      if (stopSwitch.reason === undefined) {
+        stopSwitch.trigger(signal);
         io.stderr(`\n${signal}: stopping; delivering what was read (send it again to give up)\n`);
       } else {
         io.stderr(`${signal} again: giving up; undelivered records go to ${cfg.deadLetter}\n`);
@@ -279,18 +275,10 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
     let inputError: InputError | undefined;
     try {
       if (cfg.listen) {
-        await serveIntake({ ...cfg.listen, shipper, producer, stopped, io });
+        await serveIntake({ ...cfg.listen, shipper, producer, stopped: stopSwitch.wait(), io });
       } else {
         for (const source of sources) {
-          if (
-            !await pumpInput(
-              source,
-              shipper,
-              cfg.replay.length > 0,
-              stopped,
-              () => stop !== undefined,
-            )
-          ) break;
+          if (!await pumpInput(source, shipper, cfg.replay.length > 0, stopSwitch)) break;
         }
       }
     } catch (error) {
@@ -299,6 +287,7 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
     }
     await producer.flush();
     await producer.close();
+    const stop = stopSwitch.reason;
     progress?.stop();
     progress = undefined;
 

@@ -1,0 +1,130 @@
+/**
+ * Peak resident memory of `deno task ship` on a large file.
+ *
+ *   deno run -A scripts/bench/ship_memory.ts [--mb 1024] [--line 200] [--file PATH]
+ *
+ * Writes a file of `--mb` MiB of ~`--line`-byte NDJSON lines (or uses `--file`),
+ * starts a loopback PutRecord sink in this process (kinesis-mock is far too
+ * slow), runs the CLI under `/usr/bin/time -v` against it, and prints the
+ * CLI's peak RSS ("Maximum resident set size") with its summary. Without
+ * `/usr/bin/time` it polls `/proc/<pid>/status` (VmHWM) instead.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { startSink } from "../../tests/cli/kinesis_sink.ts";
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const mb = Number(flag("mb", "1024"));
+const lineBytes = Number(flag("line", "200"));
+const given = flag("file", "");
+const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+
+function writeInput(path: string): number {
+  const fd = openSync(path, "w");
+  const enc = new TextEncoder();
+  const target = mb * 1024 * 1024;
+  let written = 0;
+  let lines = 0;
+  let block = "";
+  while (written < target) {
+    // Varying content, so aggregates are not trivially alike; padded to about lineBytes.
+    const head = `{"ts":${1767225600000 + lines},"seq":${lines},"level":"info","msg":"`;
+    const pad = "x".repeat(Math.max(0, lineBytes - head.length - 3 - (lines % 17)));
+    block += `${head}${pad}"}\n`;
+    lines++;
+    if (block.length >= 1 << 20) {
+      const bytes = enc.encode(block);
+      writeSync(fd, bytes);
+      written += bytes.length;
+      block = "";
+    }
+  }
+  if (block) writeSync(fd, enc.encode(block));
+  return lines;
+}
+
+const file = given || join(tmpdir(), `ship_memory_${process.pid}.ndjson`);
+if (!given) {
+  const t = performance.now();
+  const lines = writeInput(file);
+  console.error(
+    `wrote ${file}: ${mb} MiB, ${lines} lines in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
+}
+
+const sink = await startSink({ keep: false });
+const useTime = existsSync("/usr/bin/time");
+const cli = [
+  process.execPath,
+  "run",
+  "-A",
+  main,
+  "--endpoint",
+  sink.endpoint,
+  "--stream-name",
+  "bench",
+  "--region",
+  "us-east-1",
+  "--json",
+  file,
+];
+const child = spawn(useTime ? "/usr/bin/time" : cli[0], useTime ? ["-v", ...cli] : cli.slice(1), {
+  env: {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: "AKIDBENCH",
+    AWS_SECRET_ACCESS_KEY: "bench-secret",
+    AWS_EC2_METADATA_DISABLED: "true",
+  },
+  stdio: ["ignore", "pipe", "pipe"],
+});
+let stdout = "";
+let stderr = "";
+child.stdout!.on("data", (c) => (stdout += c));
+child.stderr!.on("data", (c) => (stderr += c));
+let polledKiB = 0;
+const poll = setInterval(() => {
+  try {
+    const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+    polledKiB = Math.max(polledKiB, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+  } catch {
+    // Exited.
+  }
+}, 100);
+const started = performance.now();
+const code = await new Promise<number>((r) => child.on("close", (c) => r(c ?? -1)));
+clearInterval(poll);
+const seconds = (performance.now() - started) / 1000;
+await sink.close();
+if (!given) unlinkSync(file);
+
+const peakKiB = useTime
+  ? Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? 0)
+  : polledKiB;
+const summary = stdout.trim() ? JSON.parse(stdout.trim().split("\n").pop()!) : undefined;
+console.log(JSON.stringify(
+  {
+    inputMiB: mb,
+    lineBytes,
+    exitCode: code,
+    seconds: Number(seconds.toFixed(1)),
+    peakRssMiB: Number((peakKiB / 1024).toFixed(1)),
+    method: useTime
+      ? "/usr/bin/time -v: Maximum resident set size"
+      : "/proc/<pid>/status VmHWM, polled",
+    records: summary?.recordsDelivered,
+    chunks: summary?.chunks,
+    putRecordCalls: summary?.putRecordCalls,
+    sinkCalls: sink.calls,
+    mibPerSecond: Number((mb / seconds).toFixed(1)),
+  },
+  null,
+  2,
+));
+if (code !== 0) console.error(stderr.slice(-2000));
