@@ -1,0 +1,208 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { parseArgs, parseDuration, parseSize } from "../../src/cli/args.ts";
+import { DeadLetterFile, formatDeadLetter, parseDeadLetter } from "../../src/cli/dead_letter.ts";
+import { UsageError } from "../../src/cli/errors.ts";
+import { type LineEvent, LineSplitter } from "../../src/cli/lines.ts";
+import { StopSwitch } from "../../src/cli/stop.ts";
+import { RecordDigest } from "../../src/cli/verify.ts";
+import { tempDir } from "./run_ship.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function split(chunks: string[], max = 1024): LineEvent[] {
+  const s = new LineSplitter({ maxLineBytes: max });
+  const out: LineEvent[] = [];
+  for (const c of chunks) for (const e of s.feed(enc.encode(c))) out.push(copy(e));
+  for (const e of s.end()) out.push(copy(e));
+  return out;
+}
+// Views share their chunk; copy so assertions see what was yielded.
+const copy = (e: LineEvent): LineEvent =>
+  e.type === "overflowEnd" ? e : { ...e, bytes: e.bytes.slice() };
+const texts = (events: LineEvent[]) =>
+  events.map((e) =>
+    e.type === "overflowEnd"
+      ? `<end ${e.length}>`
+      : `${e.type === "overflow" ? "~" : ""}${dec.decode(e.bytes)}`
+  );
+
+describe("parseSize / parseDuration", () => {
+  it("reads Fluentd-style sizes in powers of 1024", () => {
+    assert.equal(parseSize("300k"), 307_200);
+    assert.equal(parseSize("1m"), 1_048_576);
+    assert.equal(parseSize("1MiB"), 1_048_576);
+    assert.equal(parseSize("262144"), 262_144);
+    assert.equal(parseSize("1.5k"), 1536);
+    assert.equal(parseSize("lots"), undefined);
+    assert.equal(parseSize("-1k"), undefined);
+  });
+  it("reads durations in ms", () => {
+    assert.equal(parseDuration("500"), 500);
+    assert.equal(parseDuration("500ms"), 500);
+    assert.equal(parseDuration("2s"), 2000);
+    assert.equal(parseDuration("soon"), undefined);
+  });
+});
+
+describe("parseArgs", () => {
+  it("maps the seed's option names and defaults", () => {
+    const c = parseArgs([
+      "--stream-name=logs",
+      "--region",
+      "eu-west-1",
+      "--fixed-partition-key",
+      "k",
+      "--num-threads",
+      "2",
+      "--chunk-limit",
+      "300k",
+      "--linger",
+      "2s",
+      "--max-retries",
+      "0",
+      "a.log",
+      "-",
+    ]);
+    assert.equal(c.streamName, "logs");
+    assert.equal(c.region, "eu-west-1");
+    assert.equal(c.fixedPartitionKey, "k");
+    assert.equal(c.numThreads, 2);
+    assert.equal(c.chunkLimit, 307_200);
+    assert.equal(c.lingerMs, 2000);
+    assert.equal(c.maxRetries, 0);
+    assert.deepEqual(c.inputs, ["a.log", "-"]);
+    const d = parseArgs([]);
+    assert.equal(d.numThreads, 8);
+    assert.equal(d.chunkLimit, 262_144);
+    assert.equal(d.protocol, "json");
+    assert.equal(d.deadLetter, "kinesis-dead-letters.ndjson");
+  });
+  it("refuses bad input with a UsageError that never echoes a secret", () => {
+    const bad: string[][] = [
+      ["--nope"],
+      ["-x"],
+      ["--chunk-limit", "2m"],
+      ["--chunk-limit", "big"],
+      ["--num-threads", "0"],
+      ["--protocol", "xml"],
+      ["--stream-name"],
+      ["--aws-sec-key", "SECRET123"],
+      ["--external-id", "e"],
+      ["--local", "--endpoint", "http://x"],
+      ["--listen", "nowhere"],
+      ["--listen", "127.0.0.1:1", "file"],
+      ["--replay", "dl", "file"],
+      ["--debug=yes"],
+    ];
+    for (const argv of bad) {
+      assert.throws(() => parseArgs(argv), (e: unknown) => {
+        assert.ok(e instanceof UsageError, argv.join(" "));
+        assert.ok(!e.message.includes("SECRET123"));
+        return true;
+      });
+    }
+  });
+  it("warns when the secret key is given as a flag", () => {
+    const c = parseArgs(["--aws-key-id", "AKID", "--aws-sec-key", "SECRET123"]);
+    assert.equal(c.warnings.length, 1);
+    assert.match(c.warnings[0], /prefer/);
+    assert.ok(!c.warnings[0].includes("SECRET123"));
+  });
+});
+
+describe("LineSplitter", () => {
+  it("splits across chunk boundaries and keeps the last unterminated line", () => {
+    assert.deepEqual(texts(split(["ab", "c\nd", "\n\nef"])), ["abc", "d", "", "ef"]);
+  });
+  it("keeps \\r and bytes as they are", () => {
+    const s = new LineSplitter({ maxLineBytes: 16 });
+    const raw = new Uint8Array([0xff, 0xfe, 0x0d, 0x0a, 0xc3]);
+    const out = [...s.feed(raw), ...s.end()].map((e) => (e as { bytes: Uint8Array }).bytes.slice());
+    assert.deepEqual(out, [new Uint8Array([0xff, 0xfe, 0x0d]), new Uint8Array([0xc3])]);
+  });
+  it("streams a line over the limit in pieces and holds at most the limit", () => {
+    const s = new LineSplitter({ maxLineBytes: 4 });
+    const events: LineEvent[] = [];
+    for (const c of ["ok\nabc", "defgh", "ij\nnext"]) {
+      for (const e of s.feed(enc.encode(c))) events.push(copy(e));
+      assert.ok(s.pendingBytes <= 4);
+    }
+    for (const e of s.end()) events.push(copy(e));
+    assert.deepEqual(texts(events), ["ok", "~abcdefgh", "~ij", "<end 10>", "next"]);
+  });
+});
+
+describe("dead letters", () => {
+  it("round-trip text, invalid UTF-8 and a leading BOM exactly", () => {
+    for (
+      const data of [
+        enc.encode('{"msg":"zoë ☕ 🚀"}'),
+        new Uint8Array([0xff, 0x00, 0xc3, 0x28]),
+        new Uint8Array([0xef, 0xbb, 0xbf, 0x41]),
+        new Uint8Array(0),
+      ]
+    ) {
+      const line = formatDeadLetter(data, "attempts-exhausted", "boom");
+      assert.ok(line.endsWith("\n"));
+      const back = parseDeadLetter(line);
+      assert.deepEqual(back.data, data);
+      assert.equal(back.reason, "attempts-exhausted");
+    }
+    assert.match(formatDeadLetter(enc.encode("hi"), "closed", "x"), /"data":"hi"/);
+    assert.match(formatDeadLetter(new Uint8Array([0xff]), "closed", "x"), /"data_b64":"\/w=="/);
+  });
+  it("refuses lines that are not dead letters", () => {
+    assert.throws(() => parseDeadLetter("[1]"), SyntaxError);
+    assert.throws(() => parseDeadLetter('{"reason":"x"}'), SyntaxError);
+    assert.throws(() => parseDeadLetter('{"data":"ab","bytes":3}'), SyntaxError);
+  });
+  it("streams an overlong record as one valid base64 line, and removes an unused file", () => {
+    const dir = tempDir();
+    const path = join(dir, "dl.ndjson");
+    const file = new DeadLetterFile(path);
+    const whole = new Uint8Array(1000).map((_, i) => (i * 7) & 255);
+    file.streamStart("too-large", "too big");
+    for (let i = 0; i < whole.length; i += 97) file.streamPart(whole.subarray(i, i + 97));
+    file.streamEnd(whole.length);
+    file.close();
+    const line = readFileSync(path, "utf8").trimEnd();
+    assert.deepEqual(parseDeadLetter(line).data, whole);
+    const unused = join(dir, "unused.ndjson");
+    new DeadLetterFile(unused).close();
+    assert.throws(() => readFileSync(unused));
+  });
+});
+
+describe("RecordDigest and StopSwitch", () => {
+  it("is order-free, counts duplicates, and undoes removals", () => {
+    const a = new RecordDigest();
+    const b = new RecordDigest();
+    const x = enc.encode("x");
+    const y = enc.encode("y");
+    a.add(x);
+    a.add(y);
+    b.add(y);
+    b.add(x);
+    assert.ok(a.equals(b));
+    b.add(x);
+    b.remove(x);
+    assert.ok(a.equals(b));
+    b.remove(x);
+    b.add(y);
+    assert.ok(!a.equals(b), "x,y differs from y,y");
+  });
+  it("race resolves undefined once flipped, the value otherwise", async () => {
+    const s = new StopSwitch();
+    assert.equal(await s.race(Promise.resolve(1)), 1);
+    const pending = s.race(new Promise<number>(() => {}));
+    s.trigger("SIGINT");
+    s.trigger("SIGTERM");
+    assert.equal(await pending, undefined);
+    assert.equal(s.reason, "SIGINT");
+    await s.wait();
+  });
+});
