@@ -79,6 +79,9 @@ async function resolveSetup(cfg: ShipConfig, io: ShipIO): Promise<Setup> {
     region = resolveRegion({ region: cfg.region });
     resolveEndpoint(region, { endpoint: cfg.endpoint });
   } catch (error) {
+    if ((error as { code?: string }).code === "MissingRegion") {
+      throw new UsageError("Missing --region (or set AWS_REGION / AWS_DEFAULT_REGION)");
+    }
     throw new UsageError((error as Error).message.replace(/^\w+: /, ""), { cause: error });
   }
   let proxy: ProxiedFetch | undefined;
