@@ -115,7 +115,7 @@ export function formatBytes(bytes: number): string {
 export function formatSummary(s: Summary): string {
   const secs = s.elapsedSeconds;
   const rate = secs > 0 ? ` (${n(Math.round(s.recordsDelivered / secs))} records/s)` : "";
-  const saved = s.putUnitsUnaggregated > 0
+  const saved = s.putUnits > 0 && s.putUnitsUnaggregated > 0
     ? `, ${(100 - (100 * s.putUnits) / s.putUnitsUnaggregated).toFixed(1)}% saved`
     : "";
   const lines = [
@@ -125,7 +125,7 @@ export function formatSummary(s: Summary): string {
     `  chunks ${n(s.chunks)} (${formatBytes(s.bytes)}), PutRecord calls ${n(s.putRecordCalls)}, ` +
     `retries ${n(s.retries)}, throttles ${n(s.throttles)}`,
     `  failures ${n(s.recordsFailed)} records` +
-    (s.chunksFailed > 0 ? ` (${n(s.chunksFailed)} chunks)` : "") +
+    (s.chunksFailed > 0 ? ` (${n(s.chunksFailed)} chunk${s.chunksFailed === 1 ? "" : "s"})` : "") +
     (s.emptySkipped > 0 ? `, empty lines skipped ${n(s.emptySkipped)}` : ""),
     `  PUT payload units ${n(s.putUnits)} vs ${n(s.putUnitsUnaggregated)} unaggregated${saved}`,
   ];
