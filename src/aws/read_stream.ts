@@ -30,7 +30,7 @@ export async function* readStream(
       const page = await client.getRecords({ shardIterator: iterator, limit: 10_000 }, { signal });
       for (const record of page.records) yield { shard, record };
       // Caught up: an empty page at the tip. A page can be empty while behind, hence both tests.
-      if (page.records.length === 0 && !(page.millisBehindLatest! > 0)) return;
+      if (page.records.length === 0 && !(page.millisBehindLatest! > 0)) break;
       iterator = page.nextShardIterator;
     }
   }
