@@ -58,6 +58,20 @@ const RESOLVED: Promise<void> = Promise.resolve();
 // Rough bytes of a record's bookkeeping beyond its data, for the memory bound.
 const RECORD_OVERHEAD = 64;
 
+/**
+ * Settles with `promise`, or rejects when `signal` aborts: a close deadline must
+ * hold even against a transport stuck where it cannot see the signal (for
+ * example a credential provider).
+ */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 function recordCost(record: UserRecord): number {
   return record.data.length + RECORD_OVERHEAD + (record.partitionKey?.length ?? 0) * 2 +
     (record.explicitHashKey?.length ?? 0);
@@ -304,13 +318,16 @@ export class KinesisProducer {
       stats.inFlight++;
       let error: unknown;
       try {
-        const out = await this.#client.putRecord({
-          ...target,
-          data: aggregate.data,
-          partitionKey: aggregate.partitionKey,
-          explicitHashKey: aggregate.explicitHashKey,
-          sequenceNumberForOrdering: ordered ? this.#lastSequenceNumber : undefined,
-        }, { signal, retry: chunk.attempts - 1 });
+        const out = await abortable(
+          this.#client.putRecord({
+            ...target,
+            data: aggregate.data,
+            partitionKey: aggregate.partitionKey,
+            explicitHashKey: aggregate.explicitHashKey,
+            sequenceNumberForOrdering: ordered ? this.#lastSequenceNumber : undefined,
+          }, { signal, retry: chunk.attempts - 1 }),
+          signal,
+        );
         stats.inFlight--;
         if (ordered) this.#lastSequenceNumber = out.sequenceNumber;
         this.#window = Math.min(concurrency, this.#window + 1 / this.#window);

@@ -7,7 +7,7 @@
 import { defaultCredentials } from "../aws/credentials/chain.ts";
 import { fromAssumeRole } from "../aws/credentials/sts.ts";
 import { KinesisClient } from "../aws/kinesis_client.ts";
-import type { CredentialProvider, FetchLike } from "../aws/types.ts";
+import type { FetchLike } from "../aws/types.ts";
 import { type ProxiedFetch, proxyFetch } from "../runtime/proxy.ts";
 import type { KinesisProducerOptions, PutRecordClient } from "./options.ts";
 
@@ -29,23 +29,20 @@ export function createTransport(options: KinesisProducerOptions): Transport {
     pending.catch(() => {}); // surfaced on first use, as a failed call
     fetch = async (input, init) => (await pending)(input, init);
   }
-  let credentials: CredentialProvider | NonNullable<KinesisProducerOptions["credentials"]> =
-    options.credentials ??
-      defaultCredentials({ fetch, region: options.region, debug: options.debug });
-  if (options.roleArn) {
-    credentials = fromAssumeRole({
+  const base = options.credentials ??
+    defaultCredentials({ fetch, region: options.region, debug: options.debug });
+  const credentials = options.roleArn
+    ? fromAssumeRole({
       roleArn: options.roleArn,
       externalId: options.externalId,
       roleSessionName: options.roleSessionName,
       region: options.region,
       stsEndpoint: options.stsEndpoint,
-      source: typeof credentials === "function"
-        ? credentials
-        : () => Promise.resolve(credentials as never),
+      source: typeof base === "function" ? base : () => Promise.resolve(base),
       fetch,
       debug: options.debug,
-    });
-  }
+    })
+    : base;
   const client = new KinesisClient({
     region: options.region,
     endpoint: options.endpoint,

@@ -236,6 +236,23 @@ describe("KinesisProducer: linger, order, backpressure, close", () => {
     assert.equal(producer.close(), producer.close(), "idempotent");
   });
 
+  it("close() keeps its deadline even when the transport ignores the abort signal", async () => {
+    const clock = new FakeClock();
+    const failures: DeliveryFailure[] = [];
+    const producer = new KinesisProducer({
+      streamName: "s",
+      clock,
+      client: { putRecord: () => new Promise(() => {}) },
+      onFailure: (f) => failures.push(f),
+    });
+    await producer.put("stuck");
+    const closed = producer.close({ deadlineMs: 1000 });
+    await clock.advance(1000);
+    await closed;
+    assert.equal(failures.length, 1);
+    assert.equal(failures[0].reason, "closed");
+  });
+
   it("rejects invalid input at once with typed errors, and neighbours still ship", async () => {
     const { clock, client, producer } = setup(() => "ok");
     await producer.put("before");

@@ -45,13 +45,31 @@ export interface FaultProxyOptions {
   latencyMs?: number;
 }
 
-function forward(upstream: URL, req: IncomingMessage, body: Uint8Array): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function forward(
+  upstream: URL,
+  req: IncomingMessage,
+  body: Uint8Array,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const headers = { ...req.headers, host: upstream.host, "content-length": String(body.length) };
-    const out = http.request({ hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (res) => {
+    const out = http.request({
+      hostname: upstream.hostname,
+      port: upstream.port,
+      method: req.method,
+      path: req.url,
+      headers,
+    }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on(
+        "end",
+        () =>
+          resolve({
+            status: res.statusCode ?? 502,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+          }),
+      );
       res.on("error", reject);
     });
     out.on("error", reject);
@@ -74,7 +92,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const upstream = new URL(options.upstream);
   const latencyMs = options.latencyMs ?? 200;
   const counts = Object.fromEntries(
-    ["pass", "reset", "500", "503", "throttle", "latency", "hang", "hang-after", "reset-after"].map((f) => [f, 0]),
+    ["pass", "reset", "500", "503", "throttle", "latency", "hang", "hang-after", "reset-after"].map(
+      (f) => [f, 0],
+    ),
   ) as Record<Fault, number>;
   const state = { index: 0, ambiguous: 0 };
   const hung = new Set<ServerResponse>();
@@ -104,7 +124,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       case "503":
         return answer(res, 503, "ServiceUnavailable", "injected fault");
       case "throttle":
-        return answer(res, 400, "ProvisionedThroughputExceededException", "Rate exceeded for shard (injected)");
+        return answer(
+          res,
+          400,
+          "ProvisionedThroughputExceededException",
+          "Rate exceeded for shard (injected)",
+        );
       case "hang":
         hung.add(res);
         return;
