@@ -51,7 +51,8 @@ function forward(
   body: Uint8Array,
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const headers = { ...req.headers, host: upstream.host, "content-length": String(body.length) };
+    // The Host header stays as the client signed it: the next hop verifies SigV4.
+    const headers = { ...req.headers, "content-length": String(body.length) };
     const out = http.request({
       hostname: upstream.hostname,
       port: upstream.port,
