@@ -49,7 +49,7 @@ describe("ship --listen: HTTP intake", () => {
     const gz = await fetch(url, {
       method: "POST",
       headers: { "content-encoding": "gzip" },
-      body: gzipSync('{"c":1}\n'),
+      body: new Uint8Array(gzipSync('{"c":1}\n')),
     });
     assert.equal(gz.status, 200);
     await gz.body?.cancel();
