@@ -12,6 +12,7 @@ import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import process from "node:process";
+import { track } from "./reaper.ts";
 
 /** A stream to create when kinesis-mock starts. */
 export interface KinesisMockStream {
@@ -58,6 +59,13 @@ export interface KinesisMockOptions {
    * @default {undefined}
    */
   onLog?: (line: string) => void;
+  /**
+   * Kill the mock and re-raise on SIGINT/SIGTERM. Set false when the caller
+   * handles those signals and stops the mock itself; the exit hook and the
+   * stdin watchdog still apply.
+   * @default {true}
+   */
+  handleSignals?: boolean;
 }
 
 /** A running kinesis-mock. */
@@ -86,7 +94,8 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 /**
  * Starts kinesis-mock on free loopback ports and waits until it answers a
  * Kinesis call and every requested stream is ACTIVE. The process is killed on
- * `stop()`, and also when this process exits or gets SIGINT/SIGTERM.
+ * `stop()`, and also when this process exits or (unless `handleSignals` is
+ * false) gets SIGINT/SIGTERM.
  *
  * @example Start a mock with one stream
  * ```ts ignore
@@ -114,6 +123,7 @@ export async function startKinesisMock(opts: KinesisMockOptions = {}): Promise<K
     nodePath = "node",
     packageDir = resolvePackageDir(),
     onLog,
+    handleSignals = true,
   } = opts;
   if (!(readyTimeoutMs > 0)) {
     throw new RangeError(
@@ -156,6 +166,7 @@ export async function startKinesisMock(opts: KinesisMockOptions = {}): Promise<K
     ["-e", WATCHDOG, join(packageDir, "main.js")],
     env,
     onLog,
+    handleSignals,
   );
   const endpoint = `http://127.0.0.1:${plainPort}`;
   const stop = () => proc.stop(plainPort);
@@ -247,38 +258,6 @@ async function kinesisCall(
   }
 }
 
-const live = new Set<GroupProcess>();
-let hooked = false;
-
-function killAllNow(): void {
-  for (const p of live) p.kill("SIGKILL");
-}
-
-function onSignal(sig: NodeJS.Signals): void {
-  killAllNow();
-  unhook();
-  // Re-raise so the default action (exit with the signal) still happens.
-  process.kill(process.pid, sig);
-}
-
-function hook(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on("exit", killAllNow);
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-}
-
-// Listeners are removed once nothing is running, so they never keep the event
-// loop alive nor change signal handling for the rest of the process.
-function unhook(): void {
-  if (!hooked) return;
-  hooked = false;
-  process.off("exit", killAllNow);
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
-}
-
 /** A child spawned as its own process group, so one kill reaches its children. */
 class GroupProcess {
   readonly child: ChildProcess;
@@ -291,7 +270,8 @@ class GroupProcess {
     cmd: string,
     args: string[],
     env: Record<string, string | undefined>,
-    onLog?: (line: string) => void,
+    onLog: ((line: string) => void) | undefined,
+    handleSignals: boolean,
   ) {
     // stdin is the watchdog's pipe; detached so one kill(-pid) reaches the group.
     this.child = spawn(cmd, args, { env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
@@ -308,10 +288,8 @@ class GroupProcess {
         resolve();
       });
     });
-    this.exited.then(() => {
-      live.delete(this);
-      if (!live.size) unhook();
-    });
+    const untrack = track(() => this.kill("SIGKILL"), { signals: handleSignals });
+    this.exited.then(untrack);
     for (const stream of [this.child.stdout, this.child.stderr]) {
       let rest = "";
       stream?.setEncoding("utf8");
@@ -324,8 +302,6 @@ class GroupProcess {
         }
       });
     }
-    live.add(this);
-    hook();
   }
 
   #log(line: string): void {

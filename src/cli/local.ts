@@ -4,7 +4,6 @@
  * Authorization header).
  * @module
  */
-import process from "node:process";
 import { type KinesisMock, startKinesisMock } from "./kinesis_mock.ts";
 import { EnvironmentError } from "./errors.ts";
 
@@ -20,31 +19,23 @@ export const LOCAL_CREDENTIALS = {
   secretAccessKey: "kinesis-mock-ignores-the-signature",
 } as const;
 
-const SIGNALS = ["SIGINT", "SIGTERM"] as const;
-
 /**
- * Starts the emulator with `streamName` ACTIVE. `startKinesisMock` kills the
- * emulator (and re-raises) on SIGINT/SIGTERM; the CLI must instead keep it up
- * while it flushes and reads back, so those two listeners are taken off here
- * and the CLI stops the emulator itself. Its exit hook stays, as the backstop.
+ * Starts the emulator with `streamName` ACTIVE. The CLI must keep it up on
+ * SIGINT/SIGTERM while it flushes and reads back, so `startKinesisMock` does
+ * not handle signals here and the CLI stops the emulator itself. Its exit
+ * hook and stdin watchdog stay, as the backstop.
  */
 export async function startLocal(streamName: string, region: string): Promise<KinesisMock> {
-  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
   try {
     return await startKinesisMock({
       streams: [{ name: streamName, shards: LOCAL_SHARDS }],
       region,
+      handleSignals: false,
     });
   } catch (error) {
     throw new EnvironmentError(
       `Cannot start kinesis-mock for --local: ${(error as Error).message}`,
       { cause: error },
     );
-  } finally {
-    for (const signal of SIGNALS) {
-      for (const listener of process.listeners(signal)) {
-        if (!before.get(signal)!.has(listener)) process.off(signal, listener as () => void);
-      }
-    }
   }
 }

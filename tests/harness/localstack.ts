@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { track } from "../../src/cli/reaper.ts";
 import { kinesisRaw } from "./raw_aws.ts";
 
 /** How the emulator was provided. */
@@ -444,38 +445,6 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-const live = new Set<Tree>();
-let hooked = false;
-
-function killAllNow(): void {
-  for (const t of live) t.killNow();
-}
-
-function onSignal(sig: NodeJS.Signals): void {
-  killAllNow();
-  unhook();
-  // Re-raise so the default action (exit by the signal) still happens.
-  process.kill(process.pid, sig);
-}
-
-// Hooks exist only while something runs, so they never hold the event loop
-// open or change signal handling afterwards.
-function hook(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on("exit", killAllNow);
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-}
-
-function unhook(): void {
-  if (!hooked) return;
-  hooked = false;
-  process.off("exit", killAllNow);
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
-}
-
 /**
  * A child in its own process group plus whatever it spawns. LocalStack starts
  * kinesis-mock in a process group of its own, so a group kill alone would
@@ -517,10 +486,8 @@ class Tree {
         res();
       });
     });
-    this.exited.then(() => {
-      live.delete(this);
-      if (!live.size) unhook();
-    });
+    const untrack = track(() => this.killNow());
+    this.exited.then(untrack);
     for (const stream of [this.child.stdout, this.child.stderr]) {
       let rest = "";
       stream?.setEncoding("utf8");
@@ -532,8 +499,6 @@ class Tree {
         if (this.#lines.length > 60) this.#lines.splice(0, this.#lines.length - 60);
       });
     }
-    live.add(this);
-    hook();
   }
 
   /** A message if the process has exited (with its last output), else undefined. */
