@@ -15,7 +15,8 @@
  *
  * Which tests: every `*_test.ts` under {@linkcode TEST_DIRS}. They use only
  * `node:test`, `node:assert/strict`, `node:` built-ins and npm packages.
- * `tests/harness/` (LocalStack, Deno APIs) and `tests/cli/` (the Deno CLI) stay
+ * The LocalStack harness and integration suite run here too, because
+ * testcontainers (the Docker path) needs Node; `tests/cli/` (the Deno CLI) stays
  * Deno-only.
  *
  * Extra arguments are passed to `node --test` (for example `--test-name-pattern`).
@@ -26,7 +27,14 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Directories whose `*_test.ts` files run under Node. */
-const TEST_DIRS = ["tests/format", "tests/producer", "tests/aws", "tests/runtimes"];
+const TEST_DIRS = [
+  "tests/format",
+  "tests/producer",
+  "tests/aws",
+  "tests/runtimes",
+  "tests/harness",
+  "tests/integration",
+];
 /** Test files that are not runtime-neutral, with the reason. */
 const SKIP: Record<string, string> = {};
 

@@ -14,20 +14,22 @@ const TEMP = {
 describe("producer transport", () => {
   it("assumes the role with static source credentials and one fetch for STS and Kinesis", async () => {
     const seen: { url: string; headers: Headers; body: string }[] = [];
-    const fetch = async (input: Request | string | URL, init?: RequestInit) => {
+    const fetch = (input: Request | string | URL, init?: RequestInit) => {
       const url = String(input instanceof Request ? input.url : input);
       const body = typeof init?.body === "string"
         ? init.body
         : new TextDecoder().decode(init?.body as Uint8Array);
       seen.push({ url, headers: new Headers(init?.headers), body });
       if (url.startsWith("https://sts.")) {
-        return new Response(successXml("AssumeRole", TEMP), { status: 200 });
+        return Promise.resolve(new Response(successXml("AssumeRole", TEMP), { status: 200 }));
       }
-      return new Response(
-        JSON.stringify({ ShardId: "shardId-000000000000", SequenceNumber: "1" }),
-        {
-          headers: { "content-type": "application/x-amz-json-1.1" },
-        },
+      return Promise.resolve(
+        new Response(
+          JSON.stringify({ ShardId: "shardId-000000000000", SequenceNumber: "1" }),
+          {
+            headers: { "content-type": "application/x-amz-json-1.1" },
+          },
+        ),
       );
     };
     const failures: unknown[] = [];
