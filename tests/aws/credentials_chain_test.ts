@@ -7,7 +7,8 @@ import { chainProviders, defaultCredentials } from "../../src/aws/credentials/ch
 import { CredentialsError, unavailable } from "../../src/aws/credentials/errors.ts";
 import { fromStatic } from "../../src/aws/credentials/static.ts";
 import type { CredentialProvider } from "../../src/aws/types.ts";
-import { listenLoopback, startFakeSts } from "../support/fake_sts.ts";
+import { startFakeSts } from "../support/fake_sts.ts";
+import { listenLoopback } from "../support/http.ts";
 
 const envOf = (vars: Record<string, string | undefined>) => (name: string) => vars[name];
 /** A fetch that fails the test if anything reaches the network. */

@@ -9,7 +9,8 @@ import { fromContainer } from "../../src/aws/credentials/container.ts";
 import { fromInstanceMetadata, imdsEndpoint } from "../../src/aws/credentials/imds.ts";
 import { parseIni } from "../../src/aws/credentials/ini.ts";
 import type { CredentialsError } from "../../src/aws/credentials/errors.ts";
-import { type FakeSts, listenLoopback, startFakeSts } from "../support/fake_sts.ts";
+import { type FakeSts, startFakeSts } from "../support/fake_sts.ts";
+import { listenLoopback } from "../support/http.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kpl-creds-"));
 const file = (name: string, text: string) => {

@@ -2,10 +2,9 @@
  * A scripted loopback Kinesis for client tests (node:http): each request goes
  * to a handler that returns status, headers and body, or hangs.
  */
-import { Buffer } from "node:buffer";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
 import { decodeCbor } from "../../src/aws/cbor.ts";
+import { listenLoopback, readBody } from "../support/http.ts";
 
 /** A request the fake saw. */
 export interface FakeRequest {
@@ -34,52 +33,50 @@ export interface Fake {
 }
 
 /** JSON response helper. */
-export function json(status: number, value: unknown, headers: Record<string, string> = {}): FakeResponse {
+export function json(
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): FakeResponse {
   return {
     status,
-    headers: { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": `req-${status}`, ...headers },
+    headers: {
+      "content-type": "application/x-amz-json-1.1",
+      "x-amzn-requestid": `req-${status}`,
+      ...headers,
+    },
     body: JSON.stringify(value),
   };
 }
 
 /** Starts a fake whose answers come from `handler`. */
-export async function startFake(handler: (req: FakeRequest, index: number) => FakeResponse | Promise<FakeResponse>): Promise<Fake> {
+export async function startFake(
+  handler: (req: FakeRequest, index: number) => FakeResponse | Promise<FakeResponse>,
+): Promise<Fake> {
   const requests: FakeRequest[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", async () => {
-      const body = new Uint8Array(Buffer.concat(chunks));
-      const ct = String(req.headers["content-type"] ?? "");
-      let params: Record<string, unknown> = {};
-      try {
-        params = (ct.includes("cbor") ? decodeCbor(body) : JSON.parse(new TextDecoder().decode(body))) as Record<string, unknown>;
-      } catch { /* keep {} */ }
-      const target = String(req.headers["x-amz-target"] ?? "");
-      const fr: FakeRequest = {
-        action: target.slice(target.indexOf(".") + 1),
-        headers: req.headers,
-        path: req.url ?? "/",
-        method: req.method ?? "",
-        body,
-        params,
-      };
-      requests.push(fr);
-      const out = await handler(fr, requests.length - 1);
-      if (out.hang) return;
-      res.writeHead(out.status ?? 200, out.headers ?? {});
-      res.end(out.body ?? "");
-    });
+  const server = await listenLoopback(async (req, res) => {
+    const body = await readBody(req);
+    const ct = String(req.headers["content-type"] ?? "");
+    let params: Record<string, unknown> = {};
+    try {
+      params = (ct.includes("cbor")
+        ? decodeCbor(body)
+        : JSON.parse(new TextDecoder().decode(body))) as Record<string, unknown>;
+    } catch { /* keep {} */ }
+    const target = String(req.headers["x-amz-target"] ?? "");
+    const fr: FakeRequest = {
+      action: target.slice(target.indexOf(".") + 1),
+      headers: req.headers,
+      path: req.url ?? "/",
+      method: req.method ?? "",
+      body,
+      params,
+    };
+    requests.push(fr);
+    const out = await handler(fr, requests.length - 1);
+    if (out.hang) return;
+    res.writeHead(out.status ?? 200, out.headers ?? {});
+    res.end(out.body ?? "");
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }),
-  };
+  return { url: server.origin, requests, stop: server.close };
 }

@@ -9,7 +9,8 @@ import {
 import { fromAssumeRole } from "../../src/aws/credentials/sts.ts";
 import { fromStatic } from "../../src/aws/credentials/static.ts";
 import { type ForwardProxy, startForwardProxy } from "../support/forward_proxy.ts";
-import { listenLoopback, startFakeSts } from "../support/fake_sts.ts";
+import { startFakeSts } from "../support/fake_sts.ts";
+import { listenLoopback } from "../support/http.ts";
 
 const runtime = detectRuntime();
 

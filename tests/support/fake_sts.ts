@@ -2,14 +2,12 @@
  * A loopback fake of the STS Query API for tests: it checks AssumeRole
  * signatures with the independent `aws4` package (through
  * `sigv4_verifier.ts`), records the form parameters, and answers with XML
- * shaped like STS's. Also a tiny loopback JSON/text server for the container
- * and IMDS tests.
+ * shaped like STS's.
  *
  * Test code: it uses `node:http` and runs under Deno, Bun and Node.
  * @module
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenLoopback, readBody } from "./http.ts";
 import { type KnownCredentials, type VerifyResult, verifySigV4 } from "./sigv4_verifier.ts";
 
 /** Credentials the fake issues. */
@@ -101,43 +99,6 @@ export function errorXml(
   }</Message></Error>
   <RequestId>${requestId}</RequestId>
 </ErrorResponse>`;
-}
-
-/** Reads a request body. */
-export async function readBody(req: IncomingMessage): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of req) chunks.push(chunk as Uint8Array);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-}
-
-/** Starts `handler` on an ephemeral loopback port. */
-export async function listenLoopback(
-  handler: (req: IncomingMessage, res: ServerResponse) => unknown,
-): Promise<{ server: Server; url: string; port: number; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    Promise.resolve(handler(req, res)).catch((error) => {
-      res.statusCode = 500;
-      res.end(String(error));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    server,
-    port,
-    url: `http://127.0.0.1:${port}/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections?.();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** Starts a fake STS on a loopback port. */

@@ -7,9 +7,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { listenLoopback, readBody } from "./fake_sts.ts";
+import { forward, listenLoopback, readBody } from "./http.ts";
 
 /** What to do with one request. */
 export type Fault =
@@ -45,37 +44,11 @@ export interface FaultProxyOptions {
   latencyMs?: number;
 }
 
-function forward(
-  upstream: URL,
-  req: IncomingMessage,
-  body: Uint8Array,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    // The Host header stays as the client signed it: the next hop verifies SigV4.
-    const headers = { ...req.headers, "content-length": String(body.length) };
-    const out = http.request({
-      hostname: upstream.hostname,
-      port: upstream.port,
-      method: req.method,
-      path: req.url,
-      headers,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on(
-        "end",
-        () =>
-          resolve({
-            status: res.statusCode ?? 502,
-            headers: res.headers,
-            body: Buffer.concat(chunks),
-          }),
-      );
-      res.on("error", reject);
-    });
-    out.on("error", reject);
-    out.end(body);
-  });
+/** Forwards the request and reads the whole answer. */
+async function pass(upstream: URL, req: IncomingMessage, body: Uint8Array) {
+  // The Host header stays as the client signed it: the next hop verifies SigV4.
+  const up = await forward(upstream, req, req.headers, body);
+  return { status: up.statusCode ?? 502, headers: up.headers, body: await readBody(up) };
 }
 
 function answer(res: ServerResponse, status: number, type: string, message: string): void {
@@ -101,7 +74,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const hung = new Set<ServerResponse>();
 
   const relay = async (req: IncomingMessage, res: ServerResponse, body: Uint8Array) => {
-    const up = await forward(upstream, req, body);
+    const up = await pass(upstream, req, body);
     res.writeHead(up.status, { ...up.headers, "content-length": String(up.body.length) });
     res.end(up.body);
   };
@@ -135,12 +108,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         hung.add(res);
         return;
       case "hang-after":
-        await forward(upstream, req, body);
+        await pass(upstream, req, body);
         state.ambiguous++;
         hung.add(res);
         return;
       case "reset-after":
-        await forward(upstream, req, body);
+        await pass(upstream, req, body);
         state.ambiguous++;
         return req.socket.destroy();
     }

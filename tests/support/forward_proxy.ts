@@ -7,9 +7,9 @@
  * Test code: it uses `node:` modules and runs under Deno, Bun and Node.
  * @module
  */
-import { createServer, request as httpRequest } from "node:http";
+import { request as httpRequest } from "node:http";
 import { connect, type Socket } from "node:net";
-import type { AddressInfo } from "node:net";
+import { listenLoopback } from "./http.ts";
 
 /** One request the proxy handled. */
 export interface ProxiedRecord {
@@ -44,7 +44,7 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
   const records: ProxiedRecord[] = [];
   const sockets = new Set<Socket>();
   const expected = options.auth ? `Basic ${btoa(options.auth)}` : undefined;
-  const server = createServer((req, res) => {
+  const loop = await listenLoopback((req, res) => {
     const proxyAuthorization = req.headers["proxy-authorization"] as string | undefined;
     records.push({
       kind: "forward",
@@ -79,7 +79,7 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
     });
     req.pipe(upstream);
   });
-  server.on("connect", (req, client: Socket, head: Uint8Array) => {
+  loop.server.on("connect", (req, client: Socket, head: Uint8Array) => {
     sockets.add(client);
     client.on("close", () => sockets.delete(client));
     const proxyAuthorization = req.headers["proxy-authorization"] as string | undefined;
@@ -102,16 +102,12 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
     upstream.on("error", () => client.destroy());
     client.on("error", () => upstream.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: loop.origin,
     records,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.closeAllConnections?.();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return loop.close();
+    },
   };
 }

@@ -8,8 +8,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
+import { forward, listenLoopback, readBody } from "./http.ts";
 import { type CredentialTable, verifySigV4 } from "./sigv4_verifier.ts";
 
 /** Options for {@link startSigV4Proxy}. */
@@ -58,22 +58,20 @@ export interface SigV4Proxy {
   stop(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "trailer"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-connection",
+  "te",
+  "trailer",
+]);
 
-function readBody(req: http.IncomingMessage): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(new Uint8Array(Buffer.concat(chunks))));
-    req.on("error", reject);
-  });
-}
-
-function forwardHeaders(h: http.IncomingHttpHeaders, host: string, length: number): http.OutgoingHttpHeaders {
+function forwardHeaders(h: http.IncomingHttpHeaders, host: string): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(h)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;
   out.host = host;
-  out["content-length"] = String(length);
   return out;
 }
 
@@ -84,7 +82,7 @@ export async function startSigV4Proxy(options: SigV4ProxyOptions): Promise<SigV4
   const now = options.now ?? (() => new Date());
   const requests: RecordedRequest[] = [];
 
-  const server = http.createServer(async (req, res) => {
+  const server = await listenLoopback(async (req, res) => {
     const body = await readBody(req);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
@@ -122,39 +120,22 @@ export async function startSigV4Proxy(options: SigV4ProxyOptions): Promise<SigV4
       return;
     }
     record.verified = true;
-    const forward = http.request({
-      protocol: upstream.protocol,
-      hostname: upstream.hostname,
-      port: upstream.port,
-      method: req.method,
-      path: req.url,
-      headers: forwardHeaders(req.headers, upstream.host, body.length),
-    }, (up) => {
-      record.status = up.statusCode ?? 502;
-      const outHeaders: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(up.headers)) {
-        if (!HOP_BY_HOP.has(k) && v !== undefined) outHeaders[k] = v;
-      }
-      res.writeHead(record.status, outHeaders);
-      up.pipe(res);
-    });
-    forward.on("error", (e) => {
+    let up: http.IncomingMessage;
+    try {
+      up = await forward(upstream, req, forwardHeaders(req.headers, upstream.host), body);
+    } catch (e) {
       record.status = 502;
       if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
-      res.end(`upstream error: ${e.message}`);
-    });
-    forward.end(body);
+      res.end(`upstream error: ${(e as Error).message}`);
+      return;
+    }
+    record.status = up.statusCode ?? 502;
+    const outHeaders: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(up.headers)) {
+      if (!HOP_BY_HOP.has(k) && v !== undefined) outHeaders[k] = v;
+    }
+    res.writeHead(record.status, outHeaders);
+    up.pipe(res);
   });
-
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }),
-  };
+  return { url: server.origin, requests, stop: server.close };
 }
