@@ -10,6 +10,7 @@
  * Jackson-based servers emit) are supported.
  * @module
  */
+import { concatBytes } from "../runtime/bytes.ts";
 
 /** Thrown when bytes are not valid CBOR, or hold something this codec refuses. */
 export class CborError extends Error {
@@ -231,7 +232,9 @@ class Reader {
   }
 
   need(n: number): void {
-    if (n > this.buf.length - this.pos) this.fail(`needs ${n} more bytes, ${this.buf.length - this.pos} left`);
+    if (n > this.buf.length - this.pos) {
+      this.fail(`needs ${n} more bytes, ${this.buf.length - this.pos} left`);
+    }
   }
 
   // Reads the argument of a head; returns -1 for "indefinite" (info 31).
@@ -294,19 +297,15 @@ class Reader {
         this.pos++;
         break;
       }
-      if (b >> 5 !== major || (b & 31) === 31) this.fail("bad chunk in indefinite-length string", this.pos);
+      if (b >> 5 !== major || (b & 31) === 31) {
+        this.fail("bad chunk in indefinite-length string", this.pos);
+      }
       this.pos++;
       const part = this.bytesOf(this.arg(b & 31, this.pos - 1), start);
       parts.push(part);
       total += part.length;
     }
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatBytes(parts, total);
   }
 
   text(bytes: Uint8Array, start: number): string {
@@ -358,7 +357,9 @@ class Reader {
           }
         }
         // Every item takes at least one byte: refuse counts the buffer cannot hold.
-        if (len > this.buf.length - this.pos) this.fail(`array of ${len} items exceeds the bytes left`, start);
+        if (len > this.buf.length - this.pos) {
+          this.fail(`array of ${len} items exceeds the bytes left`, start);
+        }
         const out = new Array(len);
         for (let i = 0; i < len; i++) out[i] = this.item(depth + 1);
         return out;
@@ -378,7 +379,12 @@ class Reader {
           const value = this.item(depth + 1);
           // A "__proto__" key must stay data, never reach the prototype setter.
           if (key === "__proto__") {
-            Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+            Object.defineProperty(out, key, {
+              value,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
           } else {
             out[key] = value;
           }
@@ -453,7 +459,9 @@ class Reader {
 // date before the year 5138, so they are read as milliseconds; smaller integers and
 // floats as seconds.
 function epochToDate(inner: unknown, start: number, r: Reader): Date {
-  if (typeof inner !== "number" || !Number.isFinite(inner)) r.fail("tag 1 without a finite number", start);
+  if (typeof inner !== "number" || !Number.isFinite(inner)) {
+    r.fail("tag 1 without a finite number", start);
+  }
   const ms = Number.isInteger(inner) && Math.abs(inner) > 1e11 ? inner : inner * 1000;
   return new Date(ms);
 }

@@ -18,6 +18,7 @@
  */
 import { Sha256 as JsSha256 } from "@aws-crypto/sha256-js";
 import { builtin } from "../runtime/builtin.ts";
+import { concatBytes } from "../runtime/bytes.ts";
 
 /** Input the signer feeds to a hasher. */
 export type HashInput = string | ArrayBuffer | ArrayBufferView;
@@ -49,17 +50,12 @@ function toBytes(data: HashInput): Uint8Array {
   return new Uint8Array(data);
 }
 
+/** The parts as one ArrayBuffer-backed array (as WebCrypto wants); a lone such part is not copied. */
 function concat(parts: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
   if (parts.length === 1 && parts[0].buffer instanceof ArrayBuffer) {
     return parts[0] as Uint8Array<ArrayBuffer>;
   }
-  const out = new Uint8Array(total);
-  let pos = 0;
-  for (const part of parts) {
-    out.set(part, pos);
-    pos += part.length;
-  }
-  return out;
+  return concatBytes(parts, total);
 }
 
 async function webCryptoDigest(

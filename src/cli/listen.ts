@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { KinesisProducer } from "../producer/producer.ts";
+import { concatBytes } from "../runtime/bytes.ts";
 import { EnvironmentError } from "./errors.ts";
 import { LineSplitter } from "./lines.ts";
 import type { ShipIO } from "./main.ts";
@@ -146,7 +147,7 @@ export async function serveIntake(options: IntakeOptions): Promise<void> {
       }
     }
     if (kind === "array") {
-      const text = new TextDecoder().decode(concat(held, total));
+      const text = new TextDecoder().decode(concatBytes(held, total));
       const value = JSON.parse(text);
       if (!Array.isArray(value)) throw new SyntaxError("not an array");
       for (const element of value) {
@@ -181,16 +182,6 @@ export async function serveIntake(options: IntakeOptions): Promise<void> {
     setTimeout(resolve, 5000).unref?.();
   });
   await Promise.all([...active]);
-}
-
-function concat(pieces: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let pos = 0;
-  for (const p of pieces) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
