@@ -10,21 +10,13 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import process from "node:process";
+import { rng } from "../../tests/support/random.ts";
 
 /** A child prints exactly one line starting with this, followed by its JSON result. */
 export const RESULT_MARKER = "BENCH_RESULT ";
 
-/** Deterministic PRNG (mulberry32): same records in every process and run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32), the tests' own: same records in every process and run. */
+export { rng };
 
 /** One named record set: sizes drawn from a distribution, payloads from a pool. */
 export interface Dataset {
