@@ -5,6 +5,7 @@
  * @module
  */
 import { getEnv } from "../runtime/env.ts";
+import { regionFromEnv } from "./credentials/env.ts";
 import { KinesisError } from "./errors.ts";
 
 /** Options for {@link resolveRegion} and {@link resolveEndpoint}. */
@@ -37,18 +38,21 @@ const REGION = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
  * ```
  */
 export function resolveRegion(options: EndpointOptions = {}): string {
-  const region = options.region ?? getEnv("AWS_REGION") ?? getEnv("AWS_DEFAULT_REGION");
+  const region = options.region ?? regionFromEnv();
   if (!region) {
     throw new KinesisError({
       code: "MissingRegion",
-      message: "Cannot resolve the Kinesis region: pass `region` or set AWS_REGION / AWS_DEFAULT_REGION",
+      message:
+        "Cannot resolve the Kinesis region: pass `region` or set AWS_REGION / AWS_DEFAULT_REGION",
       kind: "fatal",
     });
   }
   if (!REGION.test(region)) {
     throw new KinesisError({
       code: "InvalidRegion",
-      message: `Cannot use region as a host name part: current value is ${JSON.stringify(region.slice(0, 64))}`,
+      message: `Cannot use region as a host name part: current value is ${
+        JSON.stringify(region.slice(0, 64))
+      }`,
       kind: "fatal",
     });
   }
@@ -80,7 +84,12 @@ export function resolveEndpoint(region: string, options: EndpointOptions = {}): 
   try {
     url = new URL(String(raw));
   } catch (cause) {
-    throw new KinesisError({ code: "InvalidEndpoint", message: "Cannot parse the Kinesis endpoint URL", kind: "fatal", cause });
+    throw new KinesisError({
+      code: "InvalidEndpoint",
+      message: "Cannot parse the Kinesis endpoint URL",
+      kind: "fatal",
+      cause,
+    });
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new KinesisError({
