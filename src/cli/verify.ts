@@ -6,6 +6,7 @@
  * @module
  */
 import type { KinesisClient } from "../aws/kinesis_client.ts";
+import { readStream } from "../aws/read_stream.ts";
 import { deaggregate } from "../format/deaggregate.ts";
 import { md5 } from "../format/md5.ts";
 
@@ -57,14 +58,11 @@ export interface ReadBack {
   digest: RecordDigest;
   /** Kinesis records (aggregates) read. */
   kinesisRecords: number;
-  /** Shards read. */
-  shards: number;
 }
 
 /**
- * Reads every shard of `streamName` from TRIM_HORIZON until caught up, and
- * deaggregates each record into the digest. For emulator-sized streams: it
- * polls without the pauses real Kinesis asks for (5 GetRecords/s per shard).
+ * Reads every shard of `streamName` from TRIM_HORIZON until caught up (see
+ * {@linkcode readStream}), and deaggregates each record into the digest.
  */
 export async function readBack(
   client: KinesisClient,
@@ -73,23 +71,9 @@ export async function readBack(
 ): Promise<ReadBack> {
   const digest = new RecordDigest();
   let kinesisRecords = 0;
-  const shards = await client.listShards({ streamName }, { signal });
-  for (const shard of shards) {
-    let iterator: string | undefined = await client.getShardIterator({
-      streamName,
-      shardId: shard.shardId,
-      shardIteratorType: "TRIM_HORIZON",
-    }, { signal });
-    while (iterator) {
-      const page = await client.getRecords({ shardIterator: iterator, limit: 10_000 }, { signal });
-      for (const record of page.records) {
-        kinesisRecords++;
-        for (const user of deaggregate(record.data, record.partitionKey)) digest.add(user.data);
-      }
-      // Caught up: an empty page at the tip. A page can be empty while behind, hence both tests.
-      if (page.records.length === 0 && !(page.millisBehindLatest! > 0)) break;
-      iterator = page.nextShardIterator;
-    }
+  for await (const { record } of readStream(client, { streamName }, signal)) {
+    kinesisRecords++;
+    for (const user of deaggregate(record.data, record.partitionKey)) digest.add(user.data);
   }
-  return { digest, kinesisRecords, shards: shards.length };
+  return { digest, kinesisRecords };
 }

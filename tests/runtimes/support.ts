@@ -8,7 +8,12 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { deaggregate, type DeaggregatedRecord, KinesisClient } from "../../mod.ts";
+import {
+  deaggregate,
+  type DeaggregatedRecord,
+  KinesisClient,
+  readStream as readAllShards,
+} from "../../mod.ts";
 
 /** Which runtime runs this test. */
 export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis
@@ -112,40 +117,25 @@ export function clientFor(loc: StreamLocation): KinesisClient {
   });
 }
 
-/** Reads every shard of the stream and deaggregates each record. */
+/**
+ * Reads every shard of the stream and deaggregates each record. Delivery may
+ * still be under way (a Worker's `waitUntil`), so while fewer than `expect`
+ * records are in it reads the whole stream again, until the timeout.
+ */
 export async function readStream(
   loc: StreamLocation,
   { expect, timeoutMs = 20_000 }: ReadStreamOptions,
 ): Promise<StreamContents> {
   const client = clientFor(loc);
-  const shards = await client.listShards({ streamName: loc.streamName });
-  const iterators = new Map<string, string | undefined>();
-  for (const shard of shards) {
-    iterators.set(
-      shard.shardId,
-      await client.getShardIterator({
-        streamName: loc.streamName,
-        shardId: shard.shardId,
-        shardIteratorType: "TRIM_HORIZON",
-      }),
-    );
-  }
-  const records: DeaggregatedRecord[] = [];
-  let kinesisRecords = 0;
   const deadline = Date.now() + timeoutMs;
-  while (records.length < expect && Date.now() < deadline) {
-    let got = 0;
-    for (const [shardId, iterator] of iterators) {
-      if (!iterator) continue;
-      const page = await client.getRecords({ shardIterator: iterator });
-      iterators.set(shardId, page.nextShardIterator);
-      for (const r of page.records) {
-        kinesisRecords++;
-        got++;
-        records.push(...deaggregate(r.data, r.partitionKey));
-      }
+  for (;;) {
+    const records: DeaggregatedRecord[] = [];
+    let kinesisRecords = 0;
+    for await (const { record } of readAllShards(client, { streamName: loc.streamName })) {
+      kinesisRecords++;
+      records.push(...deaggregate(record.data, record.partitionKey));
     }
-    if (got === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    if (records.length >= expect || Date.now() >= deadline) return { records, kinesisRecords };
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { records, kinesisRecords };
 }
