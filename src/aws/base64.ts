@@ -86,7 +86,10 @@ export function decodeBase64Portable(text: string): Uint8Array {
   let i = 0;
   const full = len - (len % 4);
   for (; i < full; i += 4) {
-    const a = DECODE[src[i]], b = DECODE[src[i + 1]], c = DECODE[src[i + 2]], d = DECODE[src[i + 3]];
+    const a = DECODE[src[i]],
+      b = DECODE[src[i + 1]],
+      c = DECODE[src[i + 2]],
+      d = DECODE[src[i + 3]];
     if ((a | b | c | d) > 63) throw new SyntaxError("Cannot decode base64: invalid character");
     const v = (a << 18) | (b << 12) | (c << 6) | d;
     out[o] = v >> 16;
@@ -115,7 +118,9 @@ export function decodeBase64Portable(text: string): Uint8Array {
 /** Encodes bytes as standard, padded base64, with the fastest backend available. */
 export function encodeBase64(bytes: Uint8Array): string {
   if (nativeTo) return nativeTo.call(bytes);
-  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  if (NodeBuffer) {
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  }
   return encodeBase64Portable(bytes);
 }
 

@@ -31,7 +31,11 @@ export type DebugSink = (event: DebugEvent) => void;
 
 /** Formats an event as one log line. */
 export function formatDebugEvent(e: DebugEvent): string {
-  const parts = [`[kinesis-kpl] ${e.service}.${e.action}`, `status=${e.status}`, `${e.durationMs.toFixed(1)}ms`];
+  const parts = [
+    `[kinesis-kpl] ${e.service}.${e.action}`,
+    `status=${e.status}`,
+    `${e.durationMs.toFixed(1)}ms`,
+  ];
   if (e.bytes !== undefined) parts.push(`bytes=${e.bytes}`);
   parts.push(`retry=${e.retry}`);
   if (e.requestId) parts.push(`requestId=${e.requestId}`);

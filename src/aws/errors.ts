@@ -16,7 +16,12 @@
  * - `clock-skew`: correct the clock offset, then retry.
  * - `fatal`: do not retry; the request or configuration is wrong.
  */
-export type KinesisErrorKind = "throttling" | "transient" | "expired-credentials" | "clock-skew" | "fatal";
+export type KinesisErrorKind =
+  | "throttling"
+  | "transient"
+  | "expired-credentials"
+  | "clock-skew"
+  | "fatal";
 
 /**
  * Throttling codes. Beyond the two Kinesis data-plane throttles, this follows
@@ -82,7 +87,8 @@ export const SIGNATURE_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /** Messages Kinesis uses for a request date outside the 15-minute window. */
-export const CLOCK_SKEW_MESSAGE: RegExp = /signature expired|signature not yet current|request (?:has )?expired|too skewed/i;
+export const CLOCK_SKEW_MESSAGE: RegExp =
+  /signature expired|signature not yet current|request (?:has )?expired|too skewed/i;
 
 /** True for a throttling code or HTTP 429. */
 export function isThrottling(code: string, status = 0): boolean {
@@ -101,7 +107,8 @@ export function isExpiredCredentials(code: string): boolean {
 
 /** True when the error says the signing date is off. */
 export function isClockSkew(code: string, message = ""): boolean {
-  return CLOCK_SKEW_CODES.has(code) || (SIGNATURE_CODES.has(code) && CLOCK_SKEW_MESSAGE.test(message));
+  return CLOCK_SKEW_CODES.has(code) ||
+    (SIGNATURE_CODES.has(code) && CLOCK_SKEW_MESSAGE.test(message));
 }
 
 /** The result of {@link classifyError}. */
@@ -198,7 +205,10 @@ export class KinesisError extends Error {
     let message = redact(init.message, init.secrets);
     if (message.length > MAX_MESSAGE) message = message.slice(0, MAX_MESSAGE) + "…";
     const prefix = init.action ? `${init.action}: ` : "";
-    super(`${prefix}${init.code}: ${message}`, init.cause === undefined ? undefined : { cause: init.cause });
+    super(
+      `${prefix}${init.code}: ${message}`,
+      init.cause === undefined ? undefined : { cause: init.cause },
+    );
     this.code = init.code;
     this.status = status;
     if (init.requestId !== undefined) this.requestId = init.requestId;

@@ -6,7 +6,7 @@
  * @module
  */
 import { SignatureV4 } from "@smithy/signature-v4";
-import { type HasherName, hasherFor } from "./sha256.ts";
+import { hasherFor, type HasherName } from "./sha256.ts";
 import type { AwsCredentials } from "./types.ts";
 
 /** A request to sign: what `fetch` will send. */
@@ -56,7 +56,11 @@ export class Signer {
    * `x-amz-date`, `x-amz-security-token` and `authorization`. `host` is signed
    * but not returned, because `fetch` sets it.
    */
-  async sign(request: SignableRequest, credentials: AwsCredentials, date: Date = new Date()): Promise<Record<string, string>> {
+  async sign(
+    request: SignableRequest,
+    credentials: AwsCredentials,
+    date: Date = new Date(),
+  ): Promise<Record<string, string>> {
     const { url } = request;
     const headers: Record<string, string> = { ...request.headers, host: url.host };
     const query: Record<string, string | string[]> = {};

@@ -2,14 +2,27 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { decodeBase64, decodeBase64Portable, encodeBase64, encodeBase64Portable } from "../../src/aws/base64.ts";
+import {
+  decodeBase64,
+  decodeBase64Portable,
+  encodeBase64,
+  encodeBase64Portable,
+} from "../../src/aws/base64.ts";
 import { bytes, int, rng } from "../support/random.ts";
 
 const nativeTo = (Uint8Array.prototype as { toBase64?: (this: Uint8Array) => string }).toBase64;
 
 describe("base64", () => {
   it("RFC 4648 vectors", () => {
-    const vectors: Array<[string, string]> = [["", ""], ["f", "Zg=="], ["fo", "Zm8="], ["foo", "Zm9v"], ["foob", "Zm9vYg=="], ["fooba", "Zm9vYmE="], ["foobar", "Zm9vYmFy"]];
+    const vectors: Array<[string, string]> = [
+      ["", ""],
+      ["f", "Zg=="],
+      ["fo", "Zm8="],
+      ["foo", "Zm9v"],
+      ["foob", "Zm9vYg=="],
+      ["fooba", "Zm9vYmE="],
+      ["foobar", "Zm9vYmFy"],
+    ];
     for (const [plain, b64] of vectors) {
       const data = new TextEncoder().encode(plain);
       assert.equal(encodeBase64(data), b64);
@@ -21,7 +34,12 @@ describe("base64", () => {
 
   it("all backends agree on random data of every small length and on 1 MiB", () => {
     const rand = rng(7);
-    const sizes = [...Array.from({ length: 300 }, (_, i) => i), 65_535, 1 << 20, int(rand, 1, 100_000)];
+    const sizes = [
+      ...Array.from({ length: 300 }, (_, i) => i),
+      65_535,
+      1 << 20,
+      int(rand, 1, 100_000),
+    ];
     for (const n of sizes) {
       const data = bytes(rand, n);
       const want = Buffer.from(data).toString("base64");
@@ -56,6 +74,10 @@ describe("base64", () => {
       for (let i = 0; i < 5; i++) f();
       return ((performance.now() - t) / 5).toFixed(2);
     };
-    console.log(`base64 1 MiB: default ${time(() => encodeBase64(data))} ms, portable ${time(() => encodeBase64Portable(data))} ms`);
+    console.log(
+      `base64 1 MiB: default ${time(() => encodeBase64(data))} ms, portable ${
+        time(() => encodeBase64Portable(data))
+      } ms`,
+    );
   });
 });

@@ -26,33 +26,59 @@ describe("endpoint", () => {
 
   it("no region is a typed, fatal MissingRegion error", () => {
     setEnv({});
-    assert.throws(() => resolveRegion(), (e: unknown) =>
-      e instanceof KinesisError && e.code === "MissingRegion" && !e.retryable && /AWS_REGION/.test(e.message));
+    assert.throws(
+      () => resolveRegion(),
+      (e: unknown) =>
+        e instanceof KinesisError && e.code === "MissingRegion" && !e.retryable &&
+        /AWS_REGION/.test(e.message),
+    );
   });
 
   it("rejects a region that is not a host name label", () => {
-    assert.throws(() => resolveRegion({ region: "us-east-1.evil.com/" }), (e: unknown) => e instanceof KinesisError && e.code === "InvalidRegion");
+    assert.throws(
+      () => resolveRegion({ region: "us-east-1.evil.com/" }),
+      (e: unknown) => e instanceof KinesisError && e.code === "InvalidRegion",
+    );
   });
 
   it("regional endpoints, with .amazonaws.com.cn for China", () => {
     setEnv({});
     assert.equal(resolveEndpoint("us-east-1").href, "https://kinesis.us-east-1.amazonaws.com/");
-    assert.equal(resolveEndpoint("cn-north-1").href, "https://kinesis.cn-north-1.amazonaws.com.cn/");
-    assert.equal(resolveEndpoint("cn-northwest-1").href, "https://kinesis.cn-northwest-1.amazonaws.com.cn/");
+    assert.equal(
+      resolveEndpoint("cn-north-1").href,
+      "https://kinesis.cn-north-1.amazonaws.com.cn/",
+    );
+    assert.equal(
+      resolveEndpoint("cn-northwest-1").href,
+      "https://kinesis.cn-northwest-1.amazonaws.com.cn/",
+    );
   });
 
   it("option beats AWS_ENDPOINT_URL_KINESIS beats AWS_ENDPOINT_URL", () => {
-    setEnv({ AWS_ENDPOINT_URL_KINESIS: "http://127.0.0.1:4567", AWS_ENDPOINT_URL: "http://127.0.0.1:4566" });
-    assert.equal(resolveEndpoint("us-east-1", { endpoint: "http://localhost:9000" }).href, "http://localhost:9000/");
+    setEnv({
+      AWS_ENDPOINT_URL_KINESIS: "http://127.0.0.1:4567",
+      AWS_ENDPOINT_URL: "http://127.0.0.1:4566",
+    });
+    assert.equal(
+      resolveEndpoint("us-east-1", { endpoint: "http://localhost:9000" }).href,
+      "http://localhost:9000/",
+    );
     assert.equal(resolveEndpoint("us-east-1").href, "http://127.0.0.1:4567/");
     setEnv({ AWS_ENDPOINT_URL: "http://127.0.0.1:4566" });
     assert.equal(resolveEndpoint("us-east-1").href, "http://127.0.0.1:4566/");
-    assert.equal(resolveEndpoint("us-east-1", { endpoint: new URL("https://vpce.example/") }).href, "https://vpce.example/");
+    assert.equal(
+      resolveEndpoint("us-east-1", { endpoint: new URL("https://vpce.example/") }).href,
+      "https://vpce.example/",
+    );
   });
 
   it("rejects endpoints that are not plain http(s) URLs", () => {
     for (const bad of ["ftp://x", "not a url", "http://user:pw@host/", "http://host/?q=1"]) {
-      assert.throws(() => resolveEndpoint("us-east-1", { endpoint: bad }), (e: unknown) => e instanceof KinesisError && e.code === "InvalidEndpoint", bad);
+      assert.throws(
+        () => resolveEndpoint("us-east-1", { endpoint: bad }),
+        (e: unknown) => e instanceof KinesisError && e.code === "InvalidEndpoint",
+        bad,
+      );
     }
   });
 });

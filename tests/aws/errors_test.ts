@@ -1,7 +1,12 @@
 /** Error classification, case by case, and redaction of messages. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { classifyError, KinesisError, type KinesisErrorKind, redact } from "../../src/aws/errors.ts";
+import {
+  classifyError,
+  KinesisError,
+  type KinesisErrorKind,
+  redact,
+} from "../../src/aws/errors.ts";
 
 // [code, status, message, expected kind]
 const TABLE: Array<[string, number, string, KinesisErrorKind]> = [
@@ -18,12 +23,32 @@ const TABLE: Array<[string, number, string, KinesisErrorKind]> = [
   ["Http500", 500, "", "transient"],
   ["NetworkError", 0, "connection reset", "transient"],
   ["TimeoutError", 0, "", "transient"],
-  ["ExpiredTokenException", 400, "The security token included in the request is expired", "expired-credentials"],
+  [
+    "ExpiredTokenException",
+    400,
+    "The security token included in the request is expired",
+    "expired-credentials",
+  ],
   ["ExpiredToken", 403, "", "expired-credentials"],
-  ["InvalidSignatureException", 400, "Signature expired: 20260101T000000Z is now earlier than 20260101T001000Z (20260101T002500Z - 15 min.)", "clock-skew"],
-  ["InvalidSignatureException", 400, "Signature not yet current: 20260101T010000Z is still later than 20260101T004000Z (20260101T002500Z + 15 min.)", "clock-skew"],
+  [
+    "InvalidSignatureException",
+    400,
+    "Signature expired: 20260101T000000Z is now earlier than 20260101T001000Z (20260101T002500Z - 15 min.)",
+    "clock-skew",
+  ],
+  [
+    "InvalidSignatureException",
+    400,
+    "Signature not yet current: 20260101T010000Z is still later than 20260101T004000Z (20260101T002500Z + 15 min.)",
+    "clock-skew",
+  ],
   ["RequestExpired", 400, "", "clock-skew"],
-  ["InvalidSignatureException", 403, "The request signature we calculated does not match the signature you provided.", "fatal"],
+  [
+    "InvalidSignatureException",
+    403,
+    "The request signature we calculated does not match the signature you provided.",
+    "fatal",
+  ],
   ["ValidationException", 400, "", "fatal"],
   ["InvalidArgumentException", 400, "", "fatal"],
   ["ResourceNotFoundException", 400, "", "fatal"],
@@ -56,7 +81,13 @@ describe("classifyError", () => {
 
   it("an explicit kind wins, and the cause is kept", () => {
     const cause = new Error("boom");
-    const e = new KinesisError({ code: "AbortError", message: "aborted", kind: "fatal", cause, action: "PutRecord" });
+    const e = new KinesisError({
+      code: "AbortError",
+      message: "aborted",
+      kind: "fatal",
+      cause,
+      action: "PutRecord",
+    });
     assert.equal(e.retryable, false);
     assert.equal(e.cause, cause);
     assert.equal(e.message, "PutRecord: AbortError: aborted");
@@ -68,11 +99,23 @@ describe("redaction", () => {
     const secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
     const token = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVz";
     const sig = "a".repeat(64);
-    const msg = `bad ${secret} Signature=${sig}\nx-amz-security-token:${token}\nAuthorization: AWS4 stuff\n${"0123456789abcdef".repeat(4)}`;
+    const msg =
+      `bad ${secret} Signature=${sig}\nx-amz-security-token:${token}\nAuthorization: AWS4 stuff\n${
+        "0123456789abcdef".repeat(4)
+      }`;
     const out = redact(msg, [secret]);
-    for (const s of [secret, token, sig, "AWS4 stuff", "0123456789abcdef".repeat(4)]) assert.ok(!out.includes(s), out);
-    const e = new KinesisError({ code: "InvalidSignatureException", status: 403, message: msg, secrets: [secret, token] });
-    assert.ok(!e.message.includes(secret) && !e.message.includes(token) && !e.message.includes(sig));
+    for (const s of [secret, token, sig, "AWS4 stuff", "0123456789abcdef".repeat(4)]) {
+      assert.ok(!out.includes(s), out);
+    }
+    const e = new KinesisError({
+      code: "InvalidSignatureException",
+      status: 403,
+      message: msg,
+      secrets: [secret, token],
+    });
+    assert.ok(
+      !e.message.includes(secret) && !e.message.includes(token) && !e.message.includes(sig),
+    );
     assert.ok(!JSON.stringify(e).includes(secret));
   });
 

@@ -23,7 +23,9 @@ export interface KnownCredentials {
 }
 
 /** Known credentials: a list, or a lookup from access key id to secret. */
-export type CredentialTable = readonly KnownCredentials[] | ((accessKeyId: string) => string | undefined);
+export type CredentialTable =
+  | readonly KnownCredentials[]
+  | ((accessKeyId: string) => string | undefined);
 
 /** A request as an HTTP server received it. */
 export interface ReceivedRequest {
@@ -88,7 +90,9 @@ export function aws4Signature(
   const headers: Record<string, string> = {};
   const include: Record<string, boolean> = {};
   for (const name of signedHeaders) {
-    headers[name] = name === "host" ? (header(req.headers, "host") ?? "") : (header(req.headers, name) ?? "");
+    headers[name] = name === "host"
+      ? (header(req.headers, "host") ?? "")
+      : (header(req.headers, name) ?? "");
     include[name] = true;
   }
   const signer = new aws4.RequestSigner({
@@ -118,35 +122,78 @@ export function aws4Signature(
  * token), `InvalidSignatureException` (mismatch, or "Signature expired" /
  * "Signature not yet current" outside the window).
  */
-export function verifySigV4(req: ReceivedRequest, table: CredentialTable, options: VerifyOptions = {}): VerifyResult {
+export function verifySigV4(
+  req: ReceivedRequest,
+  table: CredentialTable,
+  options: VerifyOptions = {},
+): VerifyResult {
   const { now = new Date(), maxSkewMs = 15 * 60_000 } = options;
   const auth = header(req.headers, "authorization");
-  if (!auth) return { ok: false, code: "MissingAuthenticationToken", message: "Missing Authentication Token" };
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;_.-]+),\s*Signature=([0-9a-f]{64})$/
-    .exec(auth);
-  if (!m) return { ok: false, code: "IncompleteSignature", message: "Authorization header is malformed" };
+  if (!auth) {
+    return {
+      ok: false,
+      code: "MissingAuthenticationToken",
+      message: "Missing Authentication Token",
+    };
+  }
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;_.-]+),\s*Signature=([0-9a-f]{64})$/
+      .exec(auth);
+  if (!m) {
+    return { ok: false, code: "IncompleteSignature", message: "Authorization header is malformed" };
+  }
   const [, keyId, scopeDate, region, service, signedList, signature] = m;
   const signedHeaders = signedList.split(";");
   if (!signedHeaders.includes("host")) {
-    return { ok: false, code: "InvalidSignatureException", message: "'Host' must be a signed header", accessKeyId: keyId };
+    return {
+      ok: false,
+      code: "InvalidSignatureException",
+      message: "'Host' must be a signed header",
+      accessKeyId: keyId,
+    };
   }
   if (options.region && region !== options.region) {
-    return { ok: false, code: "InvalidSignatureException", message: `Credential should be scoped to a valid region, not '${region}'`, accessKeyId: keyId };
+    return {
+      ok: false,
+      code: "InvalidSignatureException",
+      message: `Credential should be scoped to a valid region, not '${region}'`,
+      accessKeyId: keyId,
+    };
   }
   if (options.service && service !== options.service) {
-    return { ok: false, code: "InvalidSignatureException", message: `Credential should be scoped to correct service: '${options.service}'`, accessKeyId: keyId };
+    return {
+      ok: false,
+      code: "InvalidSignatureException",
+      message: `Credential should be scoped to correct service: '${options.service}'`,
+      accessKeyId: keyId,
+    };
   }
   const known = lookup(table, keyId);
   if (!known) {
-    return { ok: false, code: "UnrecognizedClientException", message: "The security token included in the request is invalid.", accessKeyId: keyId };
+    return {
+      ok: false,
+      code: "UnrecognizedClientException",
+      message: "The security token included in the request is invalid.",
+      accessKeyId: keyId,
+    };
   }
   const datetime = header(req.headers, "x-amz-date");
   if (!datetime || !signedHeaders.includes("x-amz-date")) {
-    return { ok: false, code: "IncompleteSignature", message: "x-amz-date must be present and signed", accessKeyId: keyId };
+    return {
+      ok: false,
+      code: "IncompleteSignature",
+      message: "x-amz-date must be present and signed",
+      accessKeyId: keyId,
+    };
   }
   const t = amzDateToMs(datetime);
   if (!Number.isFinite(t) || datetime.slice(0, 8) !== scopeDate) {
-    return { ok: false, code: "InvalidSignatureException", message: "Date in Credential scope does not match x-amz-date", accessKeyId: keyId };
+    return {
+      ok: false,
+      code: "InvalidSignatureException",
+      message: "Date in Credential scope does not match x-amz-date",
+      accessKeyId: keyId,
+    };
   }
   const nowMs = now.getTime();
   const nowStr = amzDate(now);
@@ -154,7 +201,9 @@ export function verifySigV4(req: ReceivedRequest, table: CredentialTable, option
     return {
       ok: false,
       code: "InvalidSignatureException",
-      message: `Signature expired: ${datetime} is now earlier than ${amzDate(new Date(nowMs - maxSkewMs))} (${nowStr} - 15 min.)`,
+      message: `Signature expired: ${datetime} is now earlier than ${
+        amzDate(new Date(nowMs - maxSkewMs))
+      } (${nowStr} - 15 min.)`,
       accessKeyId: keyId,
     };
   }
@@ -162,18 +211,36 @@ export function verifySigV4(req: ReceivedRequest, table: CredentialTable, option
     return {
       ok: false,
       code: "InvalidSignatureException",
-      message: `Signature not yet current: ${datetime} is still later than ${amzDate(new Date(nowMs + maxSkewMs))} (${nowStr} + 15 min.)`,
+      message: `Signature not yet current: ${datetime} is still later than ${
+        amzDate(new Date(nowMs + maxSkewMs))
+      } (${nowStr} + 15 min.)`,
       accessKeyId: keyId,
     };
   }
   const token = header(req.headers, "x-amz-security-token");
-  if (known.sessionToken !== undefined && (token !== known.sessionToken || !signedHeaders.includes("x-amz-security-token"))) {
-    return { ok: false, code: "UnrecognizedClientException", message: "The security token included in the request is invalid.", accessKeyId: keyId };
+  if (
+    known.sessionToken !== undefined &&
+    (token !== known.sessionToken || !signedHeaders.includes("x-amz-security-token"))
+  ) {
+    return {
+      ok: false,
+      code: "UnrecognizedClientException",
+      message: "The security token included in the request is invalid.",
+      accessKeyId: keyId,
+    };
   }
   // aws4 trusts x-amz-content-sha256 as the body hash; make sure it is honest.
   const declaredHash = header(req.headers, "x-amz-content-sha256");
-  if (declaredHash !== undefined && declaredHash !== createHash("sha256").update(req.body).digest("hex")) {
-    return { ok: false, code: "InvalidSignatureException", message: "x-amz-content-sha256 does not match the body", accessKeyId: keyId };
+  if (
+    declaredHash !== undefined &&
+    declaredHash !== createHash("sha256").update(req.body).digest("hex")
+  ) {
+    return {
+      ok: false,
+      code: "InvalidSignatureException",
+      message: "x-amz-content-sha256 does not match the body",
+      accessKeyId: keyId,
+    };
   }
   const expected = aws4Signature(req, known, { region, service }, signedHeaders, datetime);
   const ok = timingSafeEqual(Buffer.from(expected), Buffer.from(signature));
