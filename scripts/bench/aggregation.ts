@@ -16,7 +16,7 @@
  * @module
  */
 import process from "node:process";
-import agg from "aws-kinesis-agg";
+import aggModule from "aws-kinesis-agg";
 import { Aggregator } from "../../src/format/aggregator.ts";
 import { deaggregate } from "../../src/format/deaggregate.ts";
 import type { UserRecord } from "../../src/format/record.ts";
@@ -30,6 +30,9 @@ import {
   totalBytes,
   tryGc,
 } from "./common.ts";
+
+// Its typings want the aws-sdk v2 and aws-lambda types; the benchmark uses it untyped.
+const agg = aggModule as any;
 
 /** One contender's numbers over all rounds. */
 export interface AggregationContender {

@@ -61,10 +61,11 @@ function sdkClient(timer: Timer): SdkClient {
     },
   });
   client.middlewareStack.addRelativeTo(
-    (next: (a: unknown) => Promise<unknown>) => (args: unknown) => {
+    // The SDK's middleware types are generic over its whole command union; these are untyped probes.
+    ((next: (a: unknown) => Promise<unknown>) => (args: unknown) => {
       timer.begin = performance.now();
       return next(args);
-    },
+    }) as never,
     { relation: "before", toMiddleware: "httpSigningMiddleware", name: "benchSignBegin" },
   );
   client.middlewareStack.addRelativeTo(
