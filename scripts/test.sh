@@ -6,6 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# `npx deno task test` starts us from a deno that is not on PATH: use that one.
+if ! command -v deno >/dev/null 2>&1; then
+  parent="$(readlink -f "/proc/$PPID/exe" 2>/dev/null || true)"
+  case "$parent" in */deno) export PATH="$(dirname "$parent"):$PATH" ;; esac
+fi
+command -v deno >/dev/null 2>&1 || { echo "deno is not on PATH: install Deno 2 (npm install -g deno)" >&2; exit 1; }
+
 sh scripts/ensure_deps.sh
 scripts/install_localstack.sh
 export REQUIRE_LOCALSTACK="${REQUIRE_LOCALSTACK:-1}"
