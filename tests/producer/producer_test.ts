@@ -236,6 +236,35 @@ describe("KinesisProducer: linger, order, backpressure, close", () => {
     assert.equal(producer.close(), producer.close(), "idempotent");
   });
 
+  it("flush() waits for what was put before it, not for what keeps arriving", async () => {
+    const clock = new FakeClock();
+    const pending: (() => void)[] = [];
+    const producer = new KinesisProducer({
+      streamName: "s",
+      clock,
+      lingerMs: 0,
+      client: {
+        putRecord: () =>
+          new Promise((resolve) =>
+            pending.push(() => resolve({ shardId: "s-0", sequenceNumber: "1" }))
+          ),
+      },
+    });
+    await producer.put("before");
+    let flushed = false;
+    const flushing = producer.flush().then(() => (flushed = true));
+    await clock.advance(10);
+    await producer.put("after");
+    await clock.advance(10);
+    assert.equal(pending.length, 2, "both chunks in flight");
+    pending[0](); // "before" lands; "after" stays in flight
+    await clock.advance(10);
+    assert.ok(flushed, "flush resolved while a later chunk was still in flight");
+    await flushing;
+    pending[1]();
+    await producer.close();
+  });
+
   it("close() keeps its deadline even when the transport ignores the abort signal", async () => {
     const clock = new FakeClock();
     const failures: DeliveryFailure[] = [];
