@@ -193,13 +193,12 @@ export class Aggregator {
     }
 
     let done: AggregatedRecord | undefined;
-    if (builder && builder.count > 0 && builder.count >= s.maxRecords) {
-      done = this.#close(group, builder);
-      builder = undefined;
-    }
-    if (builder && builder.tryAdd(record, s.targetBytes) === 0) {
+    // A full builder is closed only below, after the record alone is known to fit:
+    // closing it first and then throwing would drop the closed aggregate.
+    const full = builder !== undefined && builder.count > 0 && builder.count >= s.maxRecords;
+    if (builder && !full && builder.tryAdd(record, s.targetBytes) === 0) {
       this.#pendingRecords++;
-      return done;
+      return undefined;
     }
     // Start a fresh aggregate; check the record alone first so nothing ships early for nothing.
     const fresh = this.#newBuilder(record);
