@@ -42,12 +42,13 @@ export function backoffMs(
  */
 export function nextRetry(
   policy: RetryPolicy,
-  error: { retryable?: boolean; kind?: string },
+  error: { retryable?: boolean; kind?: string } | null | undefined,
   attempts: number,
   elapsedMs: number,
   random: () => number,
 ): { delayMs: number } | { giveUp: GiveUpReason } {
-  if (error.retryable !== true) return { giveUp: "not-retryable" };
+  // Anything may be thrown, undefined and null included: never retryable.
+  if (error?.retryable !== true) return { giveUp: "not-retryable" };
   if (attempts >= policy.maxAttempts) return { giveUp: "attempts-exhausted" };
   const base = error.kind === "throttling" ? policy.throttleBaseDelayMs : policy.baseDelayMs;
   const delayMs = backoffMs(attempts, base, policy.maxDelayMs, random);
