@@ -51,6 +51,8 @@ interface Waiter {
   cost: number;
   resolve(): void;
   reject(error: unknown): void;
+  /** Set once it leaves the queue, admitted or refused. */
+  left?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -102,8 +104,6 @@ export class KinesisProducer {
   #buffered = 0;
   #active = 0;
   #window: number;
-  #putSeq = 0;
-  #admittedSeq = 0;
   #lingerTimer: TimerHandle | undefined;
   #lastSequenceNumber: string | undefined;
   #closing: Promise<void> | undefined;
@@ -143,7 +143,6 @@ export class KinesisProducer {
     const record: UserRecord = { data: typeof data === "string" ? encoder.encode(data) : data };
     if (keys?.partitionKey !== undefined) record.partitionKey = keys.partitionKey;
     if (keys?.explicitHashKey !== undefined) record.explicitHashKey = keys.explicitHashKey;
-    this.#putSeq++;
     if (!(record.data instanceof Uint8Array)) {
       return this.#reject(
         new RecordError("InvalidData", "Cannot put record: data must be a Uint8Array or a string"),
@@ -172,8 +171,10 @@ export class KinesisProducer {
 
   /** Resolves when every record put so far is delivered or reported failed. */
   async flush(): Promise<void> {
-    const target = this.#putSeq;
-    while (this.#admittedSeq < target) {
+    // Puts still waiting for room count too. They leave the queue in order, so
+    // the flush can go on once the last of them has.
+    const last = this.#waiters.at(-1);
+    while (last && !last.left) {
       this.#cut();
       await new Promise<void>((resolve) => this.#admissionListeners.push(resolve));
     }
@@ -212,23 +213,20 @@ export class KinesisProducer {
     const reason = new ProducerClosedError("Cannot deliver: the close deadline passed");
     this.#abort.abort(reason);
     for (const waiter of this.#waiters.splice(0)) {
-      this.#admittedSeq++;
+      waiter.left = true;
       waiter.reject(reason);
     }
     this.#notifyAdmission();
   }
 
   #reject(error: unknown): Promise<void> {
-    this.#admittedSeq++;
     this.#stats.recordsRejected++;
-    this.#notifyAdmission();
     return Promise.reject(error);
   }
 
   /** Adds an accepted record; throws a RecordError (and changes nothing) for a bad one. */
   #admit(record: UserRecord, cost: number): void {
     const done = this.#aggregator.add(record);
-    this.#admittedSeq++;
     this.#buffered += cost;
     this.#stats.records++;
     this.#stats.putUnitsUnaggregated += putPayloadUnits(
@@ -236,7 +234,6 @@ export class KinesisProducer {
     );
     if (done) this.#enqueue(done);
     if (this.#aggregator.pendingRecords > 0) this.#scheduleLinger();
-    this.#notifyAdmission();
   }
 
   #notifyAdmission(): void {
@@ -250,18 +247,18 @@ export class KinesisProducer {
   #drainWaiters(): void {
     while (this.#waiters.length > 0) {
       const next = this.#waiters[0];
-      if (this.#buffered + next.cost > this.#o.maxBufferedBytes && this.#buffered > 0) return;
+      if (this.#buffered + next.cost > this.#o.maxBufferedBytes && this.#buffered > 0) break;
       this.#waiters.shift();
+      next.left = true;
       try {
         this.#admit(next.record, next.cost);
         next.resolve();
       } catch (error) {
-        this.#admittedSeq++;
         this.#stats.recordsRejected++;
-        this.#notifyAdmission();
         next.reject(error);
       }
     }
+    this.#notifyAdmission();
   }
 
   // ---- chunks ----

@@ -265,6 +265,34 @@ describe("KinesisProducer: linger, order, backpressure, close", () => {
     await producer.close();
   });
 
+  it("flush() covers puts still waiting for room, whatever else is refused meanwhile", async () => {
+    const { clock, client, producer } = setup(() => "hang", {
+      maxRecordBytes: 2048,
+      targetBytes: 1024,
+      maxBufferedBytes: 2048,
+      lingerMs: 0,
+    });
+    await producer.put("a".repeat(900));
+    await producer.put("b".repeat(900));
+    const waiting = producer.put("c".repeat(900)); // no room: waits
+    await clock.advance(10);
+    let flushed = false;
+    const flushing = producer.flush().then(() => (flushed = true));
+    // Refused at once; must not count as the waiting puts' progress.
+    await assert.rejects(producer.put(new Uint8Array(4096)));
+    await assert.rejects(producer.put(new Uint8Array(4096)));
+    await clock.advance(10);
+    for (let i = 0; i < 10 && client.delivered.length < 3; i++) {
+      assert.equal(flushed, false, "flush waits for the waiting put");
+      client.release();
+      await clock.advance(10);
+    }
+    await waiting;
+    await flushing;
+    assert.deepEqual(client.delivered.map((d) => dec.decode(d)[0]), ["a", "b", "c"]);
+    await producer.close();
+  });
+
   it("close() keeps its deadline even when the transport ignores the abort signal", async () => {
     const clock = new FakeClock();
     const failures: DeliveryFailure[] = [];
