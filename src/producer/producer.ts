@@ -135,6 +135,7 @@ export class KinesisProducer {
    * Buffers one record. Resolves once it is accepted; waits while the buffer is
    * full. Rejects at once with a {@link RecordError} for invalid input (too
    * large, bad key), and with a {@link ProducerClosedError} after `close()`.
+   * A `Uint8Array` is kept, not copied: do not change it until it is delivered.
    */
   put(data: Uint8Array | string, keys?: RecordKeys): Promise<void> {
     if (this.#closing) {
