@@ -226,6 +226,8 @@ export class Aggregator {
    */
   check(record: UserRecord): void {
     this.#validate(record);
+    // Placement can refuse a record too (no open shard in the map covers it).
+    if (this.#s.keyed) this.#groupOf(record);
     const alone = this.#newBuilder(record).tryAdd(record, this.#s.maxRecordBytes);
     if (alone !== 0) throw new RecordTooLargeError(alone, this.#s.maxRecordBytes);
   }
