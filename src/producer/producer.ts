@@ -107,6 +107,9 @@ export class KinesisProducer {
   #lingerTimer: TimerHandle | undefined;
   #lastSequenceNumber: string | undefined;
   #closing: Promise<void> | undefined;
+  #closed = false;
+  #deadlineTimer: TimerHandle | undefined;
+  #deadlineAt = Infinity;
 
   /** Validates options at once (`TypeError`/`RangeError`); the first network call happens on the first chunk. */
   constructor(options: KinesisProducerOptions) {
@@ -191,20 +194,34 @@ export class KinesisProducer {
    * timer outlives it.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#shutdown(options.deadlineMs ?? Infinity);
+    // A later call may bring a (sooner) deadline: it must bound the close
+    // already under way, or close({ deadlineMs }) could wait forever.
+    this.#armDeadline(options.deadlineMs ?? Infinity);
+    this.#closing ??= this.#shutdown();
     return this.#closing;
   }
 
-  async #shutdown(deadlineMs: number): Promise<void> {
+  #armDeadline(deadlineMs: number): void {
+    if (this.#closed || !Number.isFinite(deadlineMs)) return;
     const clock = this.#o.clock;
-    let deadline: TimerHandle | undefined;
-    if (Number.isFinite(deadlineMs)) {
-      deadline = clock.setTimeout(() => this.#abortAll(), deadlineMs);
-    }
+    const at = clock.now() + deadlineMs;
+    if (at >= this.#deadlineAt) return;
+    if (this.#deadlineTimer !== undefined) clock.clearTimeout(this.#deadlineTimer);
+    this.#deadlineAt = at;
+    this.#deadlineTimer = clock.setTimeout(() => {
+      this.#deadlineTimer = undefined;
+      this.#abortAll();
+    }, deadlineMs);
+  }
+
+  async #shutdown(): Promise<void> {
+    const clock = this.#o.clock;
     try {
       await this.flush();
     } finally {
-      if (deadline !== undefined) clock.clearTimeout(deadline);
+      this.#closed = true;
+      if (this.#deadlineTimer !== undefined) clock.clearTimeout(this.#deadlineTimer);
+      this.#deadlineTimer = undefined;
       this.#clearLinger();
       await this.#transport.close();
     }
