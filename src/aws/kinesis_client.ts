@@ -868,10 +868,13 @@ export class KinesisClient {
     const controller = new AbortController();
     const outer = options.signal;
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
+    // setTimeout fires at once for delays past 2^31-1 ms: Infinity means no timer.
+    const timer = Number.isFinite(timeoutMs)
+      ? setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, Math.min(timeoutMs, 2 ** 31 - 1))
+      : undefined;
     const onAbort = () => controller.abort();
     if (outer?.aborted) controller.abort();
     else outer?.addEventListener("abort", onAbort, { once: true });

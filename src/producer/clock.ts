@@ -17,10 +17,14 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+// setTimeout turns a delay past 2^31-1 ms (Infinity included) into about 1 ms;
+// clamped, a long linger or backoff wakes after 24.8 days and re-checks instead.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The runtime's own clock. */
 export const systemClock: Clock = {
   now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, MAX_TIMER_MS)),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
