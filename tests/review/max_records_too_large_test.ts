@@ -18,7 +18,9 @@ describe("a too-large record arriving when the open aggregate is at maxRecords",
     assert.throws(() => agg.add({ data: new Uint8Array(2000) }), RecordTooLargeError);
     assert.equal(agg.pendingRecords, 2);
     const out = agg.flush();
-    const got = out.flatMap((a) => deaggregate(a.data, a.partitionKey).map((r) => dec.decode(r.data)));
+    const got = out.flatMap((a) =>
+      deaggregate(a.data, a.partitionKey).map((r) => dec.decode(r.data))
+    );
     assert.deepEqual(got, ["a", "b"]);
   });
 
@@ -30,7 +32,9 @@ describe("a too-large record arriving when the open aggregate is at maxRecords",
       }],
       { maxRecords: 2, maxRecordBytes: 1024, onRejected: (_r, _e, i) => rejected.push(i) },
     );
-    const got = out.flatMap((a) => deaggregate(a.data, a.partitionKey).map((r) => dec.decode(r.data)));
+    const got = out.flatMap((a) =>
+      deaggregate(a.data, a.partitionKey).map((r) => dec.decode(r.data))
+    );
     assert.deepEqual(rejected, [2]);
     assert.deepEqual(got, ["a", "b", "c"]);
   });
