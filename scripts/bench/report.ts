@@ -148,7 +148,7 @@ export function chartSvg(r: BenchResults): string {
     esc(
       `${m.cpuModel}, ${m.cores} cores, ${m.runtime}; ${
         m.date.slice(0, 10)
-      }. Medians of per-round ratios, measured side by side. Dashed tick = target; green = target met (or > 1× where no target), amber = better but short of target, red = worse.`,
+      }. Side-by-side medians. Dashed: target. Green: met (or > 1×); amber: short; red: worse.`,
     )
   }</text>
 ${ticks.join("\n")}
