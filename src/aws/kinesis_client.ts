@@ -16,6 +16,7 @@ import { KinesisError, type KinesisErrorKind, redact } from "./errors.ts";
 import type { HasherName } from "./sha256.ts";
 import { Signer } from "./signer.ts";
 import type { AwsCredentials, CredentialProvider, FetchLike } from "./types.ts";
+import { concatBytes } from "../runtime/bytes.ts";
 
 /** Wire protocol: `json` (`application/x-amz-json-1.1`) or `cbor` (`application/x-amz-cbor-1.1`). */
 export type KinesisProtocol = "json" | "cbor";
@@ -295,6 +296,31 @@ export function encodeBody(protocol: KinesisProtocol, params: WireObject): Uint8
   textEncoder.encodeInto(base64, body.subarray(DATA_HEAD.length));
   body.set(tail, body.length - tail.length);
   return body;
+}
+
+/**
+ * Reads a response body, or returns `undefined` (and cancels it) once it passes
+ * `max` bytes, whether or not it declared its length.
+ */
+async function readCapped(res: Response, max: number): Promise<Uint8Array | undefined> {
+  if (Number(res.headers.get("content-length") ?? "0") > max) {
+    await res.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return concatBytes(parts, total);
+    total += value.length;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    parts.push(value);
+  }
 }
 
 function isStaticCredentials(c: unknown): c is AwsCredentials {
@@ -916,22 +942,20 @@ export class KinesisClient {
       const requestId = res.headers.get("x-amzn-requestid") ?? undefined;
       const dateHeader = res.headers.get("date");
       const contentType = (res.headers.get("content-type") ?? "").toLowerCase();
-      const declared = Number(res.headers.get("content-length") ?? "0");
-      if (declared > MAX_RESPONSE_BYTES) {
-        await res.body?.cancel().catch(() => {});
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = await readCapped(res, MAX_RESPONSE_BYTES);
+      } catch (cause) {
+        return aborted(cause);
+      }
+      if (!bytes) {
         return fail({
           code: "InvalidResponse",
-          message: `response of ${declared} bytes is too large`,
+          message: `response over ${MAX_RESPONSE_BYTES} bytes`,
           status,
           requestId,
           kind: "fatal",
         });
-      }
-      let bytes: Uint8Array;
-      try {
-        bytes = new Uint8Array(await res.arrayBuffer());
-      } catch (cause) {
-        return aborted(cause);
       }
       const parsed = parseBody(bytes, contentType);
       const ok = status >= 200 && status < 300;
