@@ -33,6 +33,16 @@ class Reader {
     this.pos = start;
   }
 
+  /** Wire type of the field last read by {@link nextField}. */
+  type = 0;
+
+  /** Reads a field key; returns its field number and keeps its wire type in {@link type}. */
+  nextField(): number {
+    const key = this.varint();
+    this.type = key & 7;
+    return Math.floor(key / 8);
+  }
+
   varint(): number {
     let result = 0;
     let scale = 1;
@@ -102,9 +112,8 @@ function expectWireType(actual: number, expected: number): void {
 function readTag(r: Reader, end: number): void {
   let hasKey = false;
   while (r.pos < end) {
-    const tag = r.varint();
-    const field = Math.floor(tag / 8);
-    const type = tag & 7;
+    const field = r.nextField();
+    const type = r.type;
     if (field === 1) {
       expectWireType(type, 2);
       r.bytes();
@@ -121,9 +130,8 @@ function readRecord(r: Reader, end: number): RawRecord {
   let data: Uint8Array | undefined;
   const inner = new Reader(r.buf, r.pos, end);
   while (inner.pos < end) {
-    const tag = inner.varint();
-    const field = Math.floor(tag / 8);
-    const type = tag & 7;
+    const field = inner.nextField();
+    const type = inner.type;
     if (field === 1) {
       expectWireType(type, 0);
       keyIndex = inner.varint();
@@ -152,9 +160,8 @@ function parse(buf: Uint8Array, start: number, end: number): DeaggregatedRecord[
   const hashKeys: string[] = [];
   const raw: RawRecord[] = [];
   while (r.pos < end) {
-    const tag = r.varint();
-    const field = Math.floor(tag / 8);
-    const type = tag & 7;
+    const field = r.nextField();
+    const type = r.type;
     if (field === 1) {
       expectWireType(type, 2);
       keys.push(r.string());
