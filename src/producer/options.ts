@@ -47,6 +47,11 @@ export interface Delivery {
   sequenceNumber: string;
   /** PutRecord attempts it took. */
   attempts: number;
+  /**
+   * The user records delivered, in order: the same objects `put` made (their
+   * `data` is the caller's array), so a caller can settle each one.
+   */
+  userRecords: readonly UserRecord[];
 }
 
 /** Options for {@link KinesisProducer}. Seed option names are in brackets. */

@@ -385,6 +385,7 @@ export class KinesisProducer {
       shardId,
       sequenceNumber,
       attempts: chunk.attempts,
+      userRecords: aggregate.records,
     });
   }
 
