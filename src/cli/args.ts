@@ -1,60 +1,16 @@
 /**
- * Flag parsing for `deno task ship`, by hand: JSR (and so `@std/cli`) is out of
- * reach, and the flags are few. Option names mirror the seed plugin's
- * (`stream_name` → `--stream-name`). Errors are {@link UsageError}s whose
- * messages never echo a secret.
+ * Flag parsing for `deno task ship`, on `node:util`'s `parseArgs` (present in
+ * Deno, Bun and Node). Every flag is one row of {@link FLAGS}: its spelling,
+ * the seed plugin's option name (`stream_name`, `buffer_chunk_limit`, …) as an
+ * alias, its `--help` line, the {@link ShipConfig} field it sets and how its
+ * value is read. Adding a flag means adding a row (and its field).
+ *
+ * Errors are {@link UsageError}s whose messages never echo a secret.
  * @module
  */
+import { parseArgs as parseArgv } from "node:util";
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_TARGET_BYTES } from "../format/limits.ts";
 import { UsageError } from "./errors.ts";
-
-/** The `--help` text: every flag, the environment and the exit codes. */
-export const HELP = `Usage: deno task ship [options] [FILE...]
-Ship newline-delimited records (one line = one record, exact bytes, no newline)
-into a Kinesis data stream as KPL aggregates: one chunk = one PutRecord.
-FILE may be repeated; none or "-" reads stdin.
-
-Try it with no AWS account:  deno task ship --local examples/sample.ndjson
-
-Target
-  --stream-name NAME         stream to write to (required unless --local)
-  --region REGION            AWS region (env AWS_REGION, AWS_DEFAULT_REGION)
-  --endpoint URL             Kinesis endpoint (env AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL)
-  --local                    start kinesis-mock on loopback, create the stream,
-                             ship, then read it back and check every record
-Credentials (default: env, AWS_PROFILE / shared files, web identity, container, IMDS)
-  --aws-key-id ID            access key id     } prefer env vars or a profile:
-  --aws-sec-key KEY          secret access key } flags show up in ps and history
-  --role-arn ARN             assume this role with STS
-  --external-id ID           external id for --role-arn
-  --http-proxy URL           proxy for Kinesis and STS, e.g. http://squid:3128/
-Shipping
-  --fixed-partition-key KEY  one key for every chunk (default: random per chunk)
-  --num-threads N            PutRecord calls in flight (default 8)
-  --chunk-limit SIZE         target chunk size: 300k, 1m (default 256k, max 1m)
-  --linger DURATION          longest wait for a chunk to fill: 500ms, 2s (default 500ms)
-  --max-retries N            retries per chunk (default 9)
-  --protocol json|cbor       wire protocol (default json)
-  --keep-empty               ship empty lines too (default: skip them)
-Failures
-  --dead-letter FILE         where failed records go, appended as NDJSON lines
-                             {"data"|"data_b64", "reason", "error"}
-                             (default kinesis-dead-letters.ndjson, created on first failure)
-  --replay FILE              ship the records of a dead-letter file again (repeatable)
-Intake
-  --listen HOST:PORT         HTTP intake: POST NDJSON or a JSON array; answers after
-                             delivery (200, or 503 with the failed count)
-Output
-  --json                     print the summary as JSON on stdout
-  --debug                    log every AWS call on stderr (never keys or data)
-  -h, --help                 show this help
-
-Progress goes to stderr only when it is a terminal; the summary comes at the end.
-SIGINT/SIGTERM: stop reading, deliver what was read, write dead letters, summarize.
-Exit codes: 0 all delivered; 1 some records failed (or --local found a mismatch);
-2 invalid configuration; 3 unreadable input; 4 emulator or listener could not start;
-130/143 stopped by SIGINT/SIGTERM with everything read delivered.
-`;
 
 /** Everything the command line says, validated. */
 export interface ShipConfig {
@@ -104,6 +60,8 @@ export interface ShipConfig {
   keepEmpty: boolean;
   /** HTTP intake address. */
   listen?: { host: string; port: number };
+  /** Seed's `detach_process`: accepted, has no effect (one process). */
+  detachProcess?: number;
   /** Warnings to print before starting (never containing a secret). */
   warnings: string[];
 }
@@ -111,26 +69,312 @@ export interface ShipConfig {
 /** Default dead-letter file, created only when a record fails. */
 export const DEFAULT_DEAD_LETTER = "kinesis-dead-letters.ndjson";
 
-const VALUE_FLAGS = new Set([
-  "stream-name",
-  "region",
-  "aws-key-id",
-  "aws-sec-key",
-  "role-arn",
-  "external-id",
-  "http-proxy",
-  "fixed-partition-key",
-  "num-threads",
-  "chunk-limit",
-  "endpoint",
-  "protocol",
-  "linger",
-  "max-retries",
-  "dead-letter",
-  "replay",
-  "listen",
-]);
-const BOOLEAN_FLAGS = new Set(["debug", "json", "help", "local", "keep-empty"]);
+/** `--help` sections, in the order they are printed. */
+const GROUPS = ["Target", "Credentials", "Shipping", "Failures", "Intake", "Output"] as const;
+
+/** One flag: one row of {@link FLAGS}. */
+interface FlagSpec<K extends keyof ShipConfig = keyof ShipConfig> {
+  /** The flag's name, kebab-case, without `--`. Its snake_case spelling is accepted too. */
+  name: string;
+  /** The config field it sets. */
+  key: K;
+  /** `--help` section. */
+  group: (typeof GROUPS)[number];
+  /** `--help` text; `\n` starts a continuation line. */
+  help: string;
+  /** Value placeholder in `--help` (`NAME`, `SIZE`); absent: a boolean switch. */
+  arg?: string;
+  /** Reads the value; throws a plain `Error` whose message says what to give instead. */
+  parse?: (text: string) => ShipConfig[K];
+  /** Repeatable: each value is appended to the (array) field. */
+  multiple?: boolean;
+  /** One-letter form (`h` for `-h`). */
+  short?: string;
+  /** Other accepted names: the seed plugin's where they differ from `name` in snake_case. */
+  aliases?: readonly string[];
+  /** Printed (once) when the flag is given, named as typed; never contains the value. */
+  warn?: (typed: string) => string;
+}
+
+/** Typed row constructor: ties `parse` to the field it fills. */
+const flag = <K extends keyof ShipConfig>(spec: FlagSpec<K>): FlagSpec => spec as FlagSpec;
+
+const text = (t: string): string => t;
+
+/**
+ * Every flag. Rows in `--help` order within their group; the seed plugin's
+ * names are the snake_case spellings plus the explicit `aliases`.
+ */
+const FLAGS: readonly FlagSpec[] = [
+  // Target
+  flag({
+    name: "stream-name",
+    key: "streamName",
+    group: "Target",
+    arg: "NAME",
+    parse: text,
+    help: "stream to write to (required unless --local)",
+  }),
+  flag({
+    name: "region",
+    key: "region",
+    group: "Target",
+    arg: "REGION",
+    parse: text,
+    help: "AWS region (env AWS_REGION, AWS_DEFAULT_REGION)",
+  }),
+  flag({
+    name: "endpoint",
+    key: "endpoint",
+    group: "Target",
+    arg: "URL",
+    parse: text,
+    help: "Kinesis endpoint (env AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL)",
+  }),
+  flag({
+    name: "local",
+    key: "local",
+    group: "Target",
+    help: "start kinesis-mock on loopback, create the stream,\n" +
+      "ship, then read it back and check every record",
+  }),
+  // Credentials
+  flag({
+    name: "aws-key-id",
+    key: "awsKeyId",
+    group: "Credentials",
+    arg: "ID",
+    parse: text,
+    help: "access key id     } prefer env vars or a profile:",
+  }),
+  flag({
+    name: "aws-sec-key",
+    key: "awsSecKey",
+    group: "Credentials",
+    arg: "KEY",
+    parse: text,
+    help: "secret access key } flags show up in ps and history",
+    warn: (typed) =>
+      `warning: ${typed} is visible in ps and shell history; prefer AWS_ACCESS_KEY_ID / ` +
+      "AWS_SECRET_ACCESS_KEY or a profile (AWS_PROFILE)",
+  }),
+  flag({
+    name: "role-arn",
+    key: "roleArn",
+    group: "Credentials",
+    arg: "ARN",
+    parse: text,
+    help: "assume this role with STS",
+  }),
+  flag({
+    name: "external-id",
+    key: "externalId",
+    group: "Credentials",
+    arg: "ID",
+    parse: text,
+    help: "external id for --role-arn",
+  }),
+  flag({
+    name: "http-proxy",
+    key: "httpProxy",
+    group: "Credentials",
+    arg: "URL",
+    parse: text,
+    help: "proxy for Kinesis and STS, e.g. http://squid:3128/",
+  }),
+  // Shipping
+  flag({
+    name: "fixed-partition-key",
+    key: "fixedPartitionKey",
+    group: "Shipping",
+    arg: "KEY",
+    parse: text,
+    help: "one key for every chunk (default: random per chunk)",
+  }),
+  flag({
+    name: "num-threads",
+    key: "numThreads",
+    group: "Shipping",
+    arg: "N",
+    parse: (t) => integer(t, 1, 1024),
+    help: "PutRecord calls in flight (default 8)",
+  }),
+  flag({
+    name: "detach-process",
+    key: "detachProcess",
+    group: "Shipping",
+    arg: "N",
+    parse: (t) => integer(t, 0, 1024),
+    help: "accepted for the seed plugin; one process, use --num-threads",
+    warn: (typed) =>
+      `warning: ${typed} has no effect: this is one process; ` +
+      "use --num-threads for parallel PutRecord calls",
+  }),
+  flag({
+    name: "chunk-limit",
+    key: "chunkLimit",
+    group: "Shipping",
+    arg: "SIZE",
+    aliases: ["buffer_chunk_limit"],
+    parse: chunkLimit,
+    help: "target chunk size: 300k, 1m (default 256k, max 1m)",
+  }),
+  flag({
+    name: "linger",
+    key: "lingerMs",
+    group: "Shipping",
+    arg: "DURATION",
+    parse: (t) => duration(t, 3_600_000),
+    help: "longest wait for a chunk to fill: 500ms, 2s (default 500ms)",
+  }),
+  flag({
+    name: "max-retries",
+    key: "maxRetries",
+    group: "Shipping",
+    arg: "N",
+    parse: (t) => integer(t, 0, 100),
+    help: "retries per chunk (default 9)",
+  }),
+  flag({
+    name: "protocol",
+    key: "protocol",
+    group: "Shipping",
+    arg: "json|cbor",
+    parse: (t) => {
+      if (t === "json" || t === "cbor") return t;
+      throw new Error("use json or cbor");
+    },
+    help: "wire protocol (default json)",
+  }),
+  flag({
+    name: "keep-empty",
+    key: "keepEmpty",
+    group: "Shipping",
+    help: "ship empty lines too (default: skip them)",
+  }),
+  // Failures
+  flag({
+    name: "dead-letter",
+    key: "deadLetter",
+    group: "Failures",
+    arg: "FILE",
+    parse: text,
+    help: "where failed records go, appended as NDJSON lines\n" +
+      '{"data"|"data_b64", "reason", "error"}\n' +
+      `(default ${DEFAULT_DEAD_LETTER}, created on first failure)`,
+  }),
+  flag({
+    name: "replay",
+    key: "replay",
+    group: "Failures",
+    arg: "FILE",
+    multiple: true,
+    parse: (t) => [t],
+    help: "ship the records of a dead-letter file again (repeatable)",
+  }),
+  // Intake
+  flag({
+    name: "listen",
+    key: "listen",
+    group: "Intake",
+    arg: "HOST:PORT",
+    parse: parseListen,
+    help: "HTTP intake: POST NDJSON or a JSON array; answers after\n" +
+      "delivery (200, or 503 with the failed count)",
+  }),
+  // Output
+  flag({
+    name: "json",
+    key: "json",
+    group: "Output",
+    help: "print the summary as JSON on stdout",
+  }),
+  flag({
+    name: "debug",
+    key: "debug",
+    group: "Output",
+    help: "log every AWS call on stderr (never keys or data)",
+  }),
+  flag({
+    name: "help",
+    key: "help",
+    group: "Output",
+    short: "h",
+    help: "show this help",
+  }),
+];
+
+/** The config before any flag: every field's default. */
+function defaults(): ShipConfig {
+  return {
+    inputs: [],
+    replay: [],
+    numThreads: 8,
+    chunkLimit: DEFAULT_TARGET_BYTES,
+    debug: false,
+    protocol: "json",
+    lingerMs: 500,
+    maxRetries: 9,
+    deadLetter: DEFAULT_DEAD_LETTER,
+    json: false,
+    help: false,
+    local: false,
+    keepEmpty: false,
+    warnings: [],
+  };
+}
+
+const HELP_HEAD = `Usage: deno task ship [options] [FILE...]
+Ship newline-delimited records (one line = one record, exact bytes, no newline)
+into a Kinesis data stream as KPL aggregates: one chunk = one PutRecord.
+FILE may be repeated; none or "-" reads stdin.
+
+Try it with no AWS account:  deno task ship --local examples/sample.ndjson
+`;
+
+const HELP_TAIL = `
+The seed plugin's names work too: --stream_name, --aws_key_id, --buffer_chunk_limit, ...
+Progress goes to stderr only when it is a terminal; the summary comes at the end.
+SIGINT/SIGTERM: stop reading, deliver what was read, write dead letters, summarize.
+Exit codes: 0 all delivered; 1 some records failed (or --local found a mismatch);
+2 invalid configuration; 3 unreadable input; 4 emulator or listener could not start;
+130/143 stopped by SIGINT/SIGTERM with everything read delivered.
+`;
+
+const HELP_COLUMN = 29;
+
+function helpText(): string {
+  const out = [HELP_HEAD];
+  for (const group of GROUPS) {
+    out.push(
+      group === "Credentials"
+        ? "Credentials (default: env, AWS_PROFILE / shared files, web identity, container, IMDS)"
+        : group,
+    );
+    for (const spec of FLAGS) {
+      if (spec.group !== group || spec.key === "detachProcess") continue;
+      const left = `  ${spec.short ? `-${spec.short}, ` : ""}--${spec.name}${
+        spec.arg ? ` ${spec.arg}` : ""
+      }`;
+      const [first, ...rest] = spec.help.split("\n");
+      out.push(`${left.padEnd(HELP_COLUMN - 2)}  ${first}`);
+      for (const line of rest) out.push(" ".repeat(HELP_COLUMN) + line);
+    }
+  }
+  return out.join("\n") + "\n" + HELP_TAIL;
+}
+
+/** The `--help` text: every flag, the environment and the exit codes. */
+export const HELP: string = helpText();
+
+/** Every accepted spelling (without `--`) to its row. */
+const BY_NAME = new Map<string, FlagSpec>();
+for (const spec of FLAGS) {
+  for (const name of [spec.name, spec.name.replaceAll("-", "_"), ...(spec.aliases ?? [])]) {
+    BY_NAME.set(name, spec);
+  }
+}
+
 const UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 * 1024, g: 1024 * 1024 * 1024 };
 
 /**
@@ -167,27 +411,85 @@ export function parseDuration(text: string): number | undefined {
   return Number(m[1]) * scale;
 }
 
-function integer(flag: string, text: string, min: number, max: number): number {
+function integer(text: string, min: number, max: number): number {
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(n >= min && n <= max)) {
-    throw new UsageError(
-      `Cannot set --${flag} to ${
-        JSON.stringify(text)
-      }: it must be an integer from ${min} to ${max}`,
-    );
-  }
+  if (!(n >= min && n <= max)) throw new Error(`it must be an integer from ${min} to ${max}`);
   return n;
+}
+
+function duration(text: string, maxMs: number): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms > maxMs) throw new Error("use a duration such as 500ms or 2s");
+  return ms;
+}
+
+function chunkLimit(text: string): number {
+  const size = parseSize(text);
+  if (size === undefined || size < 1 || size > DEFAULT_MAX_RECORD_BYTES) {
+    throw new Error("use a size from 1 to 1m (the Kinesis record limit), such as 300k");
+  }
+  return size;
 }
 
 function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(text);
   const port = m ? Number(m[3]) : NaN;
   if (!m || !(port >= 0 && port <= 65535)) {
-    throw new UsageError(
-      `Cannot listen on ${JSON.stringify(text)}: use HOST:PORT, for example 127.0.0.1:8080`,
-    );
+    throw new Error("use HOST:PORT, for example 127.0.0.1:8080");
   }
   return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
+}
+
+/** Edit distance (insert, delete, substitute, swap neighbours), for "did you mean". */
+function distance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) rows[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      rows[i][j] = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return rows[a.length][b.length];
+}
+
+/**
+ * The known flag nearest to an unknown one (`strem-name` → `--stream-name`),
+ * or `undefined` when nothing is close. A unique prefix counts as close.
+ *
+ * @example
+ * ```ts
+ * import { suggestFlag } from "./args.ts";
+ * console.log(suggestFlag("--num_thread")); // "--num_threads"
+ * ```
+ */
+export function suggestFlag(unknown: string): string | undefined {
+  const typed = unknown.replace(/^-+/, "").toLowerCase();
+  if (typed === "") return undefined;
+  const names = [...BY_NAME.keys()];
+  const prefixed = new Set(names.filter((n) => n.startsWith(typed)).map((n) => BY_NAME.get(n)));
+  if (typed.length >= 3 && prefixed.size === 1) {
+    const spec = [...prefixed][0]!;
+    return `--${typed.includes("_") ? spec.name.replaceAll("-", "_") : spec.name}`;
+  }
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const name of names) {
+    const d = distance(typed, name);
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  const allowed = Math.max(1, Math.min(3, Math.floor(typed.length / 3)));
+  return best !== undefined && bestDistance <= allowed ? `--${best}` : undefined;
+}
+
+function unknownOption(raw: string): UsageError {
+  const hint = suggestFlag(raw);
+  return new UsageError(
+    `Unknown option ${raw}${hint ? `: did you mean ${hint}?` : ""} (see --help)`,
+  );
 }
 
 /**
@@ -204,140 +506,88 @@ function parseListen(text: string): { host: string; port: number } {
  * ```
  */
 export function parseArgs(argv: readonly string[]): ShipConfig {
-  const values = new Map<string, string[]>();
-  const flags = new Set<string>();
-  const inputs: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--") {
-      inputs.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === "-h") {
-      flags.add("help");
-      continue;
-    }
-    if (!arg.startsWith("--")) {
-      if (arg.startsWith("-") && arg !== "-") {
-        throw new UsageError(`Unknown option ${arg} (see --help)`);
-      }
-      inputs.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    if (BOOLEAN_FLAGS.has(name)) {
-      if (eq >= 0) throw new UsageError(`Option --${name} takes no value`);
-      flags.add(name);
-    } else if (VALUE_FLAGS.has(name)) {
-      let value: string;
-      if (eq >= 0) value = arg.slice(eq + 1);
-      else if (i + 1 < argv.length) value = argv[++i];
-      else throw new UsageError(`Option --${name} needs a value (see --help)`);
-      if (value === "") throw new UsageError(`Option --${name} needs a non-empty value`);
-      if (!values.has(name)) values.set(name, []);
-      values.get(name)!.push(value);
-    } else {
-      throw new UsageError(`Unknown option --${name} (see --help)`);
-    }
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  for (const [name, spec] of BY_NAME) {
+    options[name] = { type: spec.arg ? "string" : "boolean" };
+    if (spec.short && name === spec.name) options[name].short = spec.short;
   }
-  const one = (name: string): string | undefined => {
-    const list = values.get(name);
-    if (list && list.length > 1 && name !== "replay") {
-      throw new UsageError(`Option --${name} was given ${list.length} times; give it once`);
-    }
-    return list?.[0];
-  };
+  // Not strict: unknown flags and missing values come back as tokens, and are
+  // reported here in our words (with a suggestion) rather than node's.
+  const { tokens } = parseArgv({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
 
-  const warnings: string[] = [];
-  const chunkText = one("chunk-limit");
-  let chunkLimit = DEFAULT_TARGET_BYTES;
-  if (chunkText !== undefined) {
-    const size = parseSize(chunkText);
-    if (size === undefined || size < 1 || size > DEFAULT_MAX_RECORD_BYTES) {
+  const config = defaults();
+  const given = new Map<FlagSpec, string>(); // row → the spelling used first
+  for (const token of tokens) {
+    if (token.kind === "positional") {
+      config.inputs.push(token.value);
+      continue;
+    }
+    if (token.kind !== "option") continue; // "--": what follows is positional
+    const spec = BY_NAME.get(token.name);
+    if (!spec || (token.rawName.length === 2 && token.rawName[1] !== spec.short)) {
+      throw unknownOption(token.rawName);
+    }
+    const raw = token.rawName;
+    if (given.has(spec) && !spec.multiple) {
+      const first = given.get(spec)!;
       throw new UsageError(
-        `Cannot set --chunk-limit to ${
-          JSON.stringify(chunkText)
-        }: use a size from 1 to 1m (the Kinesis record limit), such as 300k`,
+        `Option ${raw} was given twice${first === raw ? "" : ` (also as ${first})`}; give it once`,
       );
     }
-    chunkLimit = size;
+    given.set(spec, given.get(spec) ?? raw);
+    if (!spec.arg) {
+      if (token.value !== undefined) throw new UsageError(`Option ${raw} takes no value`);
+      (config as unknown as Record<string, unknown>)[spec.key] = true;
+      continue;
+    }
+    const value = token.value;
+    if (value === undefined || (!token.inlineValue && value.startsWith("--") && value !== "--")) {
+      throw new UsageError(`Option ${raw} needs a value (see --help)`);
+    }
+    if (value === "") throw new UsageError(`Option ${raw} needs a non-empty value`);
+    let parsed: unknown;
+    try {
+      parsed = spec.parse!(value);
+    } catch (error) {
+      // Secrets are never echoed: only non-secret values appear in the message.
+      const shown = spec.key === "awsSecKey" ? "" : ` to ${JSON.stringify(value)}`;
+      throw new UsageError(`Cannot set ${raw}${shown}: ${(error as Error).message}`);
+    }
+    const target = config as unknown as Record<string, unknown>;
+    target[spec.key] = spec.multiple
+      ? [...(target[spec.key] as unknown[]), ...(parsed as unknown[])]
+      : parsed;
   }
-  const lingerText = one("linger");
-  const lingerMs = lingerText === undefined ? 500 : parseDuration(lingerText);
-  if (lingerMs === undefined || lingerMs > 3_600_000) {
-    throw new UsageError(
-      `Cannot set --linger to ${JSON.stringify(lingerText)}: use a duration such as 500ms or 2s`,
-    );
-  }
-  const protocol = one("protocol") ?? "json";
-  if (protocol !== "json" && protocol !== "cbor") {
-    throw new UsageError(
-      `Cannot set --protocol to ${JSON.stringify(protocol)}: use json or cbor`,
-    );
-  }
-  const awsKeyId = one("aws-key-id");
-  const awsSecKey = one("aws-sec-key");
-  if ((awsKeyId === undefined) !== (awsSecKey === undefined)) {
+  for (const [spec, typed] of given) if (spec.warn) config.warnings.push(spec.warn(typed));
+  checkCombinations(config);
+  return config;
+}
+
+/** Flags that only make sense together, or not at all together. */
+function checkCombinations(c: ShipConfig): void {
+  if ((c.awsKeyId === undefined) !== (c.awsSecKey === undefined)) {
     throw new UsageError(
       "Options --aws-key-id and --aws-sec-key go together: give both or neither",
     );
   }
-  if (awsSecKey !== undefined) {
-    warnings.push(
-      "warning: --aws-sec-key is visible in ps and shell history; prefer AWS_ACCESS_KEY_ID / " +
-        "AWS_SECRET_ACCESS_KEY or a profile (AWS_PROFILE)",
-    );
-  }
-  const externalId = one("external-id");
-  const roleArn = one("role-arn");
-  if (externalId !== undefined && roleArn === undefined) {
+  if (c.externalId !== undefined && c.roleArn === undefined) {
     throw new UsageError("Option --external-id needs --role-arn");
   }
-  const listenText = one("listen");
-  const replay = values.get("replay") ?? [];
-  const local = flags.has("local");
-  const endpoint = one("endpoint");
-  if (local && endpoint !== undefined) {
+  if (c.local && c.endpoint !== undefined) {
     throw new UsageError(
       "Options --local and --endpoint exclude each other: --local picks its own",
     );
   }
-  if (listenText !== undefined && (inputs.length > 0 || replay.length > 0)) {
+  if (c.listen !== undefined && (c.inputs.length > 0 || c.replay.length > 0)) {
     throw new UsageError("Option --listen reads from HTTP: give no FILE and no --replay");
   }
-  if (replay.length > 0 && inputs.length > 0) {
+  if (c.replay.length > 0 && c.inputs.length > 0) {
     throw new UsageError("Option --replay reads dead-letter files: give no other FILE");
   }
-  const deadLetter = one("dead-letter") ?? DEFAULT_DEAD_LETTER;
-  return {
-    inputs,
-    replay,
-    streamName: one("stream-name"),
-    region: one("region"),
-    awsKeyId,
-    awsSecKey,
-    roleArn,
-    externalId,
-    httpProxy: one("http-proxy"),
-    fixedPartitionKey: one("fixed-partition-key"),
-    numThreads: one("num-threads") === undefined
-      ? 8
-      : integer("num-threads", one("num-threads")!, 1, 1024),
-    chunkLimit,
-    debug: flags.has("debug"),
-    endpoint,
-    protocol,
-    lingerMs,
-    maxRetries: one("max-retries") === undefined
-      ? 9
-      : integer("max-retries", one("max-retries")!, 0, 100),
-    deadLetter,
-    json: flags.has("json"),
-    help: flags.has("help"),
-    local,
-    keepEmpty: flags.has("keep-empty"),
-    listen: listenText === undefined ? undefined : parseListen(listenText),
-    warnings,
-  };
 }

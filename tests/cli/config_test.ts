@@ -66,6 +66,24 @@ describe("ship: configuration and input errors", () => {
     }
   });
 
+  it("an unknown flag names the nearest known one, exit 2", async () => {
+    const r = await runShip(["--strem_name", "s", "--local"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--strem_name.*did you mean --stream_name\?/);
+    oneLine(r.stderr);
+  });
+
+  it("the seed plugin's names work as flags", async () => {
+    const own = await startSink();
+    const r = await runShip(
+      ["--endpoint", own.endpoint, "--stream_name", "seed", "--buffer_chunk_limit", "300k"],
+      { stdin: "a\nb\n" },
+    );
+    await own.close();
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(own.calls > 0);
+  });
+
   it("missing stream name, region, or credentials exit 2 before reading input", async () => {
     const noStream = await runShip(["--endpoint", sink.endpoint]);
     assert.equal(noStream.code, 2);

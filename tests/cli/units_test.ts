@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { parseArgs, parseDuration, parseSize } from "../../src/cli/args.ts";
+import { HELP, parseArgs, parseDuration, parseSize, suggestFlag } from "../../src/cli/args.ts";
 import { DeadLetterFile, formatDeadLetter, parseDeadLetter } from "../../src/cli/dead_letter.ts";
 import { UsageError } from "../../src/cli/errors.ts";
 import { type LineEvent, LineSplitter } from "../../src/cli/lines.ts";
@@ -105,6 +105,74 @@ describe("parseArgs", () => {
         return true;
       });
     }
+  });
+  it("takes the seed plugin's option names verbatim, as aliases", () => {
+    const c = parseArgs([
+      "--stream_name",
+      "logs",
+      "--aws_key_id",
+      "AKID",
+      "--aws_sec_key=SECRET123",
+      "--role_arn",
+      "arn:aws:iam::1:role/r",
+      "--external_id",
+      "e",
+      "--http_proxy",
+      "http://squid:3128/",
+      "--fixed_partition_key",
+      "k",
+      "--num_threads",
+      "50",
+      "--buffer_chunk_limit",
+      "300k",
+      "--detach_process",
+      "2",
+      "--debug",
+    ]);
+    assert.equal(c.streamName, "logs");
+    assert.equal(c.awsKeyId, "AKID");
+    assert.equal(c.awsSecKey, "SECRET123");
+    assert.equal(c.roleArn, "arn:aws:iam::1:role/r");
+    assert.equal(c.externalId, "e");
+    assert.equal(c.httpProxy, "http://squid:3128/");
+    assert.equal(c.fixedPartitionKey, "k");
+    assert.equal(c.numThreads, 50);
+    assert.equal(c.chunkLimit, 307_200);
+    assert.equal(c.debug, true);
+    assert.ok(c.warnings.some((w) => /--aws_sec_key/.test(w)));
+    assert.ok(c.warnings.some((w) => /--detach_process has no effect/.test(w)));
+    assert.ok(c.warnings.every((w) => !w.includes("SECRET123")));
+  });
+  it("refuses a flag given twice, also under two spellings", () => {
+    assert.throws(
+      () => parseArgs(["--stream_name", "a", "--stream-name", "b"]),
+      /given twice \(also as --stream_name\)/,
+    );
+    const r = parseArgs(["--replay", "a", "--replay=b"]);
+    assert.deepEqual(r.replay, ["a", "b"]);
+  });
+  it("keeps what follows -- as files, and - as stdin", () => {
+    assert.deepEqual(parseArgs(["-", "--", "--local"]).inputs, ["-", "--local"]);
+  });
+  it("does not take the next flag as a missing value", () => {
+    assert.throws(() => parseArgs(["--chunk-limit", "--local"]), /--chunk-limit needs a value/);
+    assert.equal(parseArgs(["--fixed-partition-key=--k"]).fixedPartitionKey, "--k");
+  });
+  it("suggests the nearest known flag for an unknown one", () => {
+    assert.equal(suggestFlag("--strem-name"), "--stream-name");
+    assert.equal(suggestFlag("--stream_nam"), "--stream_name");
+    assert.equal(suggestFlag("--num_thread"), "--num_threads");
+    assert.equal(suggestFlag("--buffer-chunk-limit"), "--buffer_chunk_limit");
+    assert.equal(suggestFlag("--stream"), "--stream-name");
+    assert.equal(suggestFlag("--regoin"), "--region");
+    assert.equal(suggestFlag("--bogus"), undefined);
+    assert.throws(() => parseArgs(["--strem-name", "x"]), /did you mean --stream-name\?/);
+  });
+  it("lists every flag in --help", () => {
+    for (const name of ["--stream-name", "--chunk-limit", "--dead-letter", "-h, --help"]) {
+      assert.ok(HELP.includes(name), name);
+    }
+    assert.match(HELP, /--buffer_chunk_limit/);
   });
   it("warns when the secret key is given as a flag", () => {
     const c = parseArgs(["--aws-key-id", "AKID", "--aws-sec-key", "SECRET123"]);
