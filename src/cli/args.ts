@@ -18,6 +18,8 @@ export interface ShipConfig {
   inputs: string[];
   /** Dead-letter files to replay. */
   replay: string[];
+  /** Replay lines marked as fragments (cut by a signal) too. @default {false} */
+  replayFragments: boolean;
   /** Stream name [`stream_name`]. */
   streamName?: string;
   /** Region [`region`]. */
@@ -272,6 +274,13 @@ const FLAGS: readonly FlagSpec[] = [
     parse: (t) => [t],
     help: "ship the records of a dead-letter file again (repeatable)",
   }),
+  flag({
+    name: "replay-fragments",
+    key: "replayFragments",
+    group: "Failures",
+    help: "with --replay, send lines cut by a signal too\n" +
+      '(marked "fragment": true; skipped and kept by default)',
+  }),
   // Intake
   flag({
     name: "listen",
@@ -309,6 +318,7 @@ function defaults(): ShipConfig {
   return {
     inputs: [],
     replay: [],
+    replayFragments: false,
     numThreads: 8,
     chunkLimit: DEFAULT_TARGET_BYTES,
     debug: false,
@@ -338,6 +348,7 @@ Progress goes to stderr only when it is a terminal; the summary comes at the end
 SIGINT/SIGTERM: stop reading, deliver what was read, write dead letters, summarize.
 Exit codes: 0 all delivered; 1 some records failed (or --local found a mismatch);
 2 invalid configuration; 3 unreadable input; 4 emulator or listener could not start;
+5 records lost (the dead-letter file could not be written: disk full, I/O error);
 130/143 stopped by SIGINT/SIGTERM with everything read delivered.
 `;
 

@@ -15,6 +15,11 @@ export const ExitCode = {
   Input: 3,
   /** The environment failed: the emulator did not start, the listen address was taken. */
   Environment: 4,
+  /**
+   * Records were lost: neither delivered nor written to the dead-letter file
+   * (it could not be written: disk full, I/O error). Wins over every other code.
+   */
+  Lost: 5,
   /** Stopped by SIGINT after delivering everything that was read. */
   Interrupted: 130,
   /** Stopped by SIGTERM after delivering everything that was read. */

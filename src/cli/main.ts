@@ -193,6 +193,7 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
   let sources: InputSource[] = [];
   let mock: KinesisMock | undefined;
   let progress: Progress | undefined;
+  let built: KinesisProducer | undefined;
   const onSignal: ((signal: Stop) => void)[] = [];
   const signalHandlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
     const handler = () => onSignal.forEach((f) => f(signal));
@@ -228,6 +229,7 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
       deadLetters,
       digest,
       keepEmpty: cfg.keepEmpty,
+      replayFragments: cfg.replayFragments,
       maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
     });
     if (cfg.local) {
@@ -256,6 +258,7 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
       throw new UsageError((error as Error).message);
     }
     shipper.producer = producer;
+    built = producer;
 
     // Signals: the first stops reading and flushes; the second gives up on what is in flight.
     const stopSwitch = new StopSwitch();
@@ -312,8 +315,15 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
         actualDigest: back.digest.hex,
       };
     }
+    // Flushed now, so a line the disk drops at the end still counts as lost.
+    deadLetters.close();
+    shipper.counts.lost = deadLetters.lost;
+    shipper.counts.deadLetters = deadLetters.count;
+    const lost = shipper.counts.lost + producer.stats.recordsLost;
     const failed = deadLetters.count > 0 || (verify !== undefined && !verify.ok);
-    const exitCode = inputError
+    const exitCode = lost > 0
+      ? ExitCode.Lost
+      : inputError
       ? ExitCode.Input
       : failed
       ? ExitCode.Failed
@@ -329,11 +339,20 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
       exitCode,
     });
     if (inputError) io.stderr(`error: ${inputError.message}\n`);
+    if (lost > 0) {
+      io.stderr(
+        `error: ${lost} records lost (neither delivered nor dead-lettered): ${
+          deadLetters.lastError ?? "a failure callback threw"
+        }\n`,
+      );
+    }
     if (cfg.json) io.stdout(JSON.stringify(summary) + "\n");
     else io.stderr(formatSummary(summary));
     return exitCode;
   } catch (error) {
     progress?.stop();
+    // An unexpected error must not drop what is buffered: deliver it (failures go to the file).
+    await built?.close().catch(() => {});
     return report(error, io);
   } finally {
     for (const [signal, handler] of signalHandlers) process.off(signal, handler);

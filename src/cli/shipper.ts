@@ -9,7 +9,7 @@ import { RecordError } from "../format/errors.ts";
 import { ProducerClosedError } from "../producer/errors.ts";
 import type { DeliveryFailure } from "../producer/options.ts";
 import type { KinesisProducer } from "../producer/producer.ts";
-import { type DeadLetterFile, parseDeadLetter } from "./dead_letter.ts";
+import { type DeadLetter, type DeadLetterFile, parseDeadLetter } from "./dead_letter.ts";
 import type { LineEvent } from "./lines.ts";
 import type { RunCounts } from "./summary.ts";
 import type { RecordDigest } from "./verify.ts";
@@ -22,7 +22,14 @@ export type FailureListener = (data: Uint8Array) => void;
 /** Feeds one producer; see the module doc. */
 export class Shipper {
   /** Counts for the summary. */
-  readonly counts: RunCounts = { recordsRead: 0, emptySkipped: 0, bytesRead: 0, deadLetters: 0 };
+  readonly counts: RunCounts = {
+    recordsRead: 0,
+    emptySkipped: 0,
+    bytesRead: 0,
+    deadLetters: 0,
+    lost: 0,
+    fragmentsSkipped: 0,
+  };
   /** Gets every record that ends up in the dead-letter file (the HTTP intake counts them). */
   onDeadLetter: FailureListener | undefined;
   #producer: KinesisProducer | undefined;
@@ -30,15 +37,22 @@ export class Shipper {
   readonly #digest: RecordDigest | undefined;
   readonly #keepEmpty: boolean;
   readonly #maxRecordBytes: number;
+  readonly #replayFragments: boolean;
   #overflowing = false;
 
-  /** `digest`: when given, every accepted record is added and every failed one removed. */
+  /**
+   * `digest`: when given, every accepted record is added and every failed one
+   * removed. `replayFragments`: replay lines marked as fragments (cut by a
+   * signal) instead of keeping them in the dead-letter file.
+   */
   constructor(options: {
     deadLetters: DeadLetterFile;
     digest?: RecordDigest;
     keepEmpty: boolean;
     maxRecordBytes: number;
+    replayFragments?: boolean;
   }) {
+    this.#replayFragments = options.replayFragments ?? false;
     this.#deadLetters = options.deadLetters;
     this.#digest = options.digest;
     this.#keepEmpty = options.keepEmpty;
@@ -113,8 +127,7 @@ export class Shipper {
       return;
     }
     this.#overflowing = false;
-    this.#deadLetters.streamEnd(event.length);
-    this.counts.deadLetters++;
+    this.#counted(this.#deadLetters.streamEnd(event.length));
   }
 
   /** Handles one event of a dead-letter file being replayed: a line is a dead letter. */
@@ -122,9 +135,9 @@ export class Shipper {
     if (event.type === "line") {
       if (event.bytes.length === 0) return;
       this.counts.recordsRead++;
-      let data: Uint8Array;
+      let letter: DeadLetter;
       try {
-        data = parseDeadLetter(decoder.decode(event.bytes)).data;
+        letter = parseDeadLetter(decoder.decode(event.bytes));
       } catch (error) {
         // Kept as it was, so fixing the file by hand and replaying again works.
         this.#deadLetter(
@@ -134,7 +147,13 @@ export class Shipper {
         );
         return;
       }
-      await this.put(data);
+      if (letter.fragment && !this.#replayFragments) {
+        // Not known to be a whole record: kept as it is, for a person to decide.
+        this.counts.fragmentsSkipped++;
+        this.#deadLetter(letter.data, letter.reason, letter.error, true);
+        return;
+      }
+      await this.put(letter.data);
       return;
     }
     // Too long to hold: its record is over the limit anyway, so the line is copied as it is.
@@ -143,8 +162,7 @@ export class Shipper {
       this.#deadLetters.appendRaw(event.bytes);
       return;
     }
-    this.#deadLetters.endRaw();
-    this.counts.deadLetters++;
+    this.#counted(this.#deadLetters.endRaw());
   }
 
   /** True while an overlong line is being streamed. */
@@ -160,12 +178,18 @@ export class Shipper {
       partial,
       "interrupted",
       "Cannot ship line: reading stopped before its newline",
+      true,
     );
   }
 
-  #deadLetter(data: Uint8Array, reason: string, error: string): void {
-    this.#deadLetters.write(data, reason, error);
-    this.counts.deadLetters++;
+  #deadLetter(data: Uint8Array, reason: string, error: string, fragment = false): void {
+    this.#counted(this.#deadLetters.write(data, reason, error, fragment));
     this.onDeadLetter?.(data);
+  }
+
+  /** Counts one dead letter, or one lost record when its line could not be written. */
+  #counted(written: boolean): void {
+    if (written) this.counts.deadLetters++;
+    else this.counts.lost++;
   }
 }

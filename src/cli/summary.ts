@@ -15,8 +15,15 @@ export interface Summary {
   recordsDelivered: number;
   /** Records written to the dead-letter file (failed, too large, invalid). */
   recordsFailed: number;
+  /**
+   * Records neither delivered nor in the dead-letter file: their line could
+   * not be written (disk full, I/O error) or a failure callback threw. Exit code 5.
+   */
+  recordsLost: number;
   /** Empty lines skipped. */
   emptySkipped: number;
+  /** Replayed lines kept back because they are fragments cut by a signal (see `--replay-fragments`). */
+  fragmentsSkipped?: number;
   /** Aggregates delivered (one PutRecord each). */
   chunks: number;
   /** Aggregates that finally failed. */
@@ -64,6 +71,10 @@ export interface RunCounts {
   emptySkipped: number;
   bytesRead: number;
   deadLetters: number;
+  /** Records whose dead-letter line could not be written. */
+  lost: number;
+  /** Replayed fragments kept in the dead-letter file instead of shipped. */
+  fragmentsSkipped: number;
 }
 
 /** Builds the summary from the producer's stats and the CLI's counts. */
@@ -78,6 +89,7 @@ export function buildSummary(
     records: stats.records,
     recordsDelivered: stats.recordsDelivered,
     recordsFailed: counts.deadLetters,
+    recordsLost: counts.lost + stats.recordsLost,
     emptySkipped: counts.emptySkipped,
     chunks: stats.chunks,
     chunksFailed: stats.chunksFailed,
@@ -91,6 +103,7 @@ export function buildSummary(
     putUnitsUnaggregated: stats.putUnitsUnaggregated,
     exitCode: extra.exitCode,
   };
+  if (counts.fragmentsSkipped > 0) summary.fragmentsSkipped = counts.fragmentsSkipped;
   if (extra.deadLetterFile !== undefined) summary.deadLetterFile = extra.deadLetterFile;
   if (extra.interrupted !== undefined) summary.interrupted = extra.interrupted;
   if (extra.verify !== undefined) summary.verify = extra.verify;
@@ -127,6 +140,16 @@ export function formatSummary(s: Summary): string {
     `  failures ${n(s.recordsFailed)} records` +
     (s.chunksFailed > 0 ? ` (${n(s.chunksFailed)} chunk${s.chunksFailed === 1 ? "" : "s"})` : "") +
     (s.emptySkipped > 0 ? `, empty lines skipped ${n(s.emptySkipped)}` : ""),
+    ...(s.recordsLost > 0
+      ? [`  LOST ${n(s.recordsLost)} records: neither delivered nor dead-lettered`]
+      : []),
+    ...(s.fragmentsSkipped
+      ? [
+        `  fragments skipped ${
+          n(s.fragmentsSkipped)
+        } (kept in the dead-letter file; --replay-fragments sends them)`,
+      ]
+      : []),
     `  PUT payload units ${n(s.putUnits)} vs ${n(s.putUnitsUnaggregated)} unaggregated${saved}`,
   ];
   if (s.deadLetterFile) {

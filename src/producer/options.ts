@@ -188,6 +188,17 @@ export interface KinesisProducerOptions {
   onFailure?: (failure: DeliveryFailure) => void;
   /** Receives every delivered chunk. */
   onDelivered?: (delivery: Delivery) => void;
+  /**
+   * Receives the error of an `onFailure` or `onDelivered` call that threw,
+   * with the number of records counted as lost (`stats.recordsLost`; 0 for
+   * `onDelivered`, whose records were delivered). The producer goes on.
+   * @default {one line on `console.error`: callback, records, error name and message}
+   */
+  onCallbackError?: (
+    error: unknown,
+    callback: "onFailure" | "onDelivered",
+    records: number,
+  ) => void;
   /** A ready transport; replaces endpoint, credentials, proxy and protocol settings. */
   client?: PutRecordClient;
   /**
@@ -217,6 +228,7 @@ export interface ResolvedOptions {
   retry: RetryPolicy;
   onFailure: (failure: DeliveryFailure) => void;
   onDelivered: ((delivery: Delivery) => void) | undefined;
+  onCallbackError: (error: unknown, callback: "onFailure" | "onDelivered", records: number) => void;
   clock: Clock;
   random: () => number;
 }
@@ -233,6 +245,15 @@ function positive(name: string, value: number, integer = true): number {
 function logFailure(failure: DeliveryFailure): void {
   console.error(
     `[kinesis-kpl] ${failure.records.length} records failed after ${failure.attempts} attempts (${failure.reason}): ${failure.error.message}`,
+  );
+}
+
+function logCallbackError(error: unknown, callback: string, records: number): void {
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  console.error(
+    `[kinesis-kpl] ${callback} threw${
+      records > 0 ? `; ${records} records counted as lost` : ""
+    }: ${what}`,
   );
 }
 
@@ -256,6 +277,7 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
     deadlineMs = 120_000,
     onFailure = logFailure,
     onDelivered,
+    onCallbackError = logCallbackError,
     clock = systemClock,
     random = Math.random,
   } = options;
@@ -294,6 +316,7 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
     retry: { maxAttempts, baseDelayMs, throttleBaseDelayMs, maxDelayMs, deadlineMs },
     onFailure,
     onDelivered,
+    onCallbackError,
     clock,
     random,
   };

@@ -380,7 +380,7 @@ export class KinesisProducer {
     stats.recordsDelivered += aggregate.records.length;
     stats.bytes += aggregate.size;
     stats.putUnits += putPayloadUnits(aggregate.size);
-    this.#callback(this.#o.onDelivered, {
+    this.#callback("onDelivered", 0, {
       records: aggregate.records.length,
       shardId,
       sequenceNumber,
@@ -393,7 +393,7 @@ export class KinesisProducer {
     const { aggregate } = chunk;
     this.#stats.chunksFailed++;
     this.#stats.recordsFailed += aggregate.records.length;
-    this.#callback(this.#o.onFailure, {
+    this.#callback("onFailure", aggregate.records.length, {
       records: aggregate.records,
       error: error instanceof Error ? error : new Error(String(error)),
       attempts: chunk.attempts,
@@ -402,13 +402,28 @@ export class KinesisProducer {
     });
   }
 
-  /** Runs a user callback; its exceptions must not stall delivery of other chunks. */
-  #callback<T>(fn: ((value: T) => void) | undefined, value: T): void {
+  /**
+   * Runs a user callback; its exceptions must not stall delivery of other
+   * chunks. When `onFailure` throws, its `records` count as lost: nothing says
+   * the caller kept them.
+   */
+  #callback<K extends "onFailure" | "onDelivered">(
+    name: K,
+    records: number,
+    value: Parameters<NonNullable<KinesisProducerOptions[K]>>[0],
+  ): void {
+    const fn = this.#o[name] as ((v: typeof value) => void) | undefined;
     if (!fn) return;
     try {
       fn(value);
     } catch (error) {
-      console.error("[kinesis-kpl] a producer callback threw:", error);
+      this.#stats.callbackErrors++;
+      this.#stats.recordsLost += records;
+      try {
+        this.#o.onCallbackError(error, name, records);
+      } catch {
+        // The error callback itself failed: the counts above still say it.
+      }
     }
   }
 

@@ -21,6 +21,13 @@ export interface ProducerStats {
   recordsDelivered: number;
   /** Records reported to `onFailure`. */
   recordsFailed: number;
+  /**
+   * Records whose `onFailure` call threw: the caller may not have kept them,
+   * so they count as lost (they are also in {@link recordsFailed}).
+   */
+  recordsLost: number;
+  /** Calls of `onFailure` or `onDelivered` that threw. */
+  callbackErrors: number;
   /** Chunks (aggregates) delivered. */
   chunks: number;
   /** Chunks reported failed. */
@@ -50,6 +57,8 @@ export function emptyStats(): ProducerStats {
     recordsRejected: 0,
     recordsDelivered: 0,
     recordsFailed: 0,
+    recordsLost: 0,
+    callbackErrors: 0,
     chunks: 0,
     chunksFailed: 0,
     bytes: 0,
