@@ -24,6 +24,8 @@ export interface DebugEvent {
   error?: string;
   /** Request body size in bytes. */
   bytes?: number;
+  /** A remark on a response the client accepted but found odd (never data or secrets). */
+  note?: string;
 }
 
 /** Receives {@link DebugEvent}s. */
@@ -40,6 +42,7 @@ export function formatDebugEvent(e: DebugEvent): string {
   parts.push(`retry=${e.retry}`);
   if (e.requestId) parts.push(`requestId=${e.requestId}`);
   if (e.error) parts.push(`error=${e.error}`);
+  if (e.note) parts.push(`note=${JSON.stringify(e.note)}`);
   return parts.join(" ");
 }
 

@@ -98,6 +98,59 @@ export interface PutRecordOutput {
   encryptionType?: string;
 }
 
+/** One entry of {@link PutRecordsInput}: one Kinesis record. */
+export interface PutRecordsRequestEntry {
+  /** Record data (one KPL aggregate, or one user record unaggregated). */
+  data: Uint8Array;
+  /** Partition key, 1–256 characters. */
+  partitionKey: string;
+  /** Decimal hash key overriding the partition key's MD5 for shard selection. */
+  explicitHashKey?: string;
+}
+
+/** Input of `KinesisClient.putRecords`. */
+export interface PutRecordsInput extends StreamTarget {
+  /** 1–500 entries; data + partition keys at most 5 MiB (10 MiB per the current API reference). */
+  records: readonly PutRecordsRequestEntry[];
+}
+
+/** An entry Kinesis stored. */
+export interface PutRecordsResultOk {
+  /** Shard the record went to. */
+  shardId: string;
+  /** Sequence number of the record. */
+  sequenceNumber: string;
+  /** Absent on success. */
+  errorCode?: undefined;
+  /** Absent on success. */
+  errorMessage?: undefined;
+}
+
+/** An entry Kinesis refused: `ProvisionedThroughputExceededException`, `InternalFailure`, or another code. */
+export interface PutRecordsResultError {
+  /** The entry's error code. */
+  errorCode: string;
+  /** The entry's error message (may be empty). */
+  errorMessage: string;
+  /** Absent on failure. */
+  shardId?: undefined;
+  /** Absent on failure. */
+  sequenceNumber?: undefined;
+}
+
+/** The outcome of one entry, in request order. */
+export type PutRecordsResultEntry = PutRecordsResultOk | PutRecordsResultError;
+
+/** Output of `KinesisClient.putRecords`. */
+export interface PutRecordsOutput {
+  /** Entries that failed, counted from the entries themselves (see `KinesisClient.putRecords`). */
+  failedRecordCount: number;
+  /** One result per request entry, in order. */
+  records: PutRecordsResultEntry[];
+  /** `"NONE"` or `"KMS"`. */
+  encryptionType?: string;
+}
+
 /** A shard, as listed by `KinesisClient.listShards`. */
 export interface Shard {
   /** Shard id, for example `shardId-000000000000`. */
