@@ -60,6 +60,14 @@ export interface ShipConfig {
   local: boolean;
   /** Ship empty lines. @default {false} */
   keepEmpty: boolean;
+  /** Per-attempt HTTP timeout in ms; unset: 10 s + 1 s per 64 KiB of body. */
+  requestTimeoutMs?: number;
+  /** A chunk not delivered this many ms after it was cut fails. @default {120000} */
+  deadlineMs: number;
+  /** Most bytes held in memory; reading waits while full. @default {16777216} */
+  bufferBytes: number;
+  /** Most user records per chunk. @default {Infinity} */
+  maxRecords: number;
   /** HTTP intake address. */
   listen?: { host: string; port: number };
   /** Seed's `detach_process`: accepted, has no effect (one process). */
@@ -218,7 +226,8 @@ const FLAGS: readonly FlagSpec[] = [
     group: "Shipping",
     arg: "SIZE",
     aliases: ["buffer_chunk_limit"],
-    parse: chunkLimit,
+    parse: (t) =>
+      size(t, 1, DEFAULT_MAX_RECORD_BYTES, "1", "1m (the Kinesis record limit)", "300k"),
     help: "target chunk size: 300k, 1m (default 256k, max 1m)",
   }),
   flag({
@@ -236,6 +245,38 @@ const FLAGS: readonly FlagSpec[] = [
     arg: "N",
     parse: (t) => integer(t, 0, 100),
     help: "retries per chunk (default 9)",
+  }),
+  flag({
+    name: "max-records",
+    key: "maxRecords",
+    group: "Shipping",
+    arg: "N",
+    parse: (t) => integer(t, 1, 10_000_000),
+    help: "most records per chunk (default: as many as fit)",
+  }),
+  flag({
+    name: "buffer-size",
+    key: "bufferBytes",
+    group: "Shipping",
+    arg: "SIZE",
+    parse: (t) => size(t, DEFAULT_MAX_RECORD_BYTES, 4 * 1024 ** 3, "1m", "4g", "64m"),
+    help: "most bytes held in memory; reading waits while full (default 16m)",
+  }),
+  flag({
+    name: "request-timeout",
+    key: "requestTimeoutMs",
+    group: "Shipping",
+    arg: "DURATION",
+    parse: (t) => duration(t, 3_600_000, 1),
+    help: "per-attempt HTTP timeout (default 10s + 1s per 64 KiB sent)",
+  }),
+  flag({
+    name: "deadline",
+    key: "deadlineMs",
+    group: "Shipping",
+    arg: "DURATION",
+    parse: (t) => duration(t, 86_400_000, 1),
+    help: "a chunk still undelivered this long after it was cut fails (default 2m)",
   }),
   flag({
     name: "protocol",
@@ -330,6 +371,9 @@ function defaults(): ShipConfig {
     help: false,
     local: false,
     keepEmpty: false,
+    deadlineMs: 120_000,
+    bufferBytes: 16 * 1024 * 1024,
+    maxRecords: Infinity,
     warnings: [],
   };
 }
@@ -428,19 +472,35 @@ function integer(text: string, min: number, max: number): number {
   return n;
 }
 
-function duration(text: string, maxMs: number): number {
+function duration(text: string, maxMs: number, minMs = 0): number {
   const ms = parseDuration(text);
-  if (ms === undefined || ms > maxMs) throw new Error("use a duration such as 500ms or 2s");
+  if (ms === undefined || ms > maxMs || ms < minMs) {
+    throw new Error("use a duration such as 500ms or 2s");
+  }
   return ms;
 }
 
-function chunkLimit(text: string): number {
-  const size = parseSize(text);
-  if (size === undefined || size < 1 || size > DEFAULT_MAX_RECORD_BYTES) {
-    throw new Error("use a size from 1 to 1m (the Kinesis record limit), such as 300k");
+function size(
+  text: string,
+  min: number,
+  max: number,
+  minText: string,
+  maxText: string,
+  example: string,
+): number {
+  const bytes = parseSize(text);
+  if (bytes === undefined || bytes < min || bytes > max) {
+    throw new Error(`use a size from ${minText} to ${maxText}, such as ${example}`);
   }
-  return size;
+  return bytes;
 }
+
+// Below this a chunk holds at most a handful of small records (and none of ordinary size),
+// so nearly every record costs its own PutRecord and at least one 25 KB payload unit.
+const SMALL_CHUNK_BYTES = 4096;
+// An aggregate of two 1-byte records under a 36-character random key: magic + MD5 (20),
+// the key's table entry (38), two records of 7 bytes each, and the key Kinesis counts (36).
+const MIN_AGGREGATE_OF_TWO = 20 + 38 + 2 * 7 + 36;
 
 function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(text);
@@ -577,7 +637,18 @@ export function parseArgs(argv: readonly string[]): ShipConfig {
   }
   for (const [spec, typed] of given) if (spec.warn) config.warnings.push(spec.warn(typed));
   checkCombinations(config);
+  if (config.chunkLimit < SMALL_CHUNK_BYTES) config.warnings.push(smallChunkWarning(config));
   return config;
+}
+
+function smallChunkWarning(c: ShipConfig): string {
+  const largest = Math.floor((c.chunkLimit - MIN_AGGREGATE_OF_TWO) / 2) + 1;
+  const what = largest < 1
+    ? "no two records fit in one aggregate, so every record ships in its own PutRecord"
+    : `only records of up to about ${largest} bytes can share an aggregate; larger ones ship ` +
+      "one per PutRecord";
+  return `warning: --chunk-limit ${c.chunkLimit} is too small to aggregate: ${what} ` +
+    "(each billed at least one 25 KB unit); use 64k or more (default 256k)";
 }
 
 /** Flags that only make sense together, or not at all together. */

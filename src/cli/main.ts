@@ -251,6 +251,10 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
         lingerMs: cfg.lingerMs,
         concurrency: cfg.numThreads,
         maxAttempts: cfg.maxRetries + 1,
+        timeoutMs: cfg.requestTimeoutMs,
+        deadlineMs: cfg.deadlineMs,
+        maxBufferedBytes: cfg.bufferBytes,
+        maxRecords: cfg.maxRecords,
         debug: cfg.debug ? (e) => io.stderr(formatDebugEvent(e) + "\n") : false,
         onFailure: shipper.onFailure,
       });

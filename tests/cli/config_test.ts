@@ -45,10 +45,14 @@ describe("ship: configuration and input errors", () => {
         "--local",
         "--listen",
         "--keep-empty",
+        "--request-timeout",
+        "--deadline",
+        "--buffer-size",
+        "--max-records",
         "Exit codes",
       ]
     ) assert.ok(r.stdout.includes(flag), flag);
-    assert.ok(r.stdout.split("\n").length < 60, "short");
+    assert.ok(r.stdout.split("\n").length < 70, "short");
   });
 
   it("bad flags exit 2 with one line", async () => {

@@ -174,6 +174,38 @@ describe("parseArgs", () => {
     }
     assert.match(HELP, /--buffer_chunk_limit/);
   });
+  it("reads the request timeout, chunk deadline, buffer size and records per chunk", () => {
+    const c = parseArgs([
+      "--request-timeout",
+      "5s",
+      "--deadline=30s",
+      "--buffer-size",
+      "64m",
+      "--max-records",
+      "500",
+    ]);
+    assert.equal(c.requestTimeoutMs, 5000);
+    assert.equal(c.deadlineMs, 30_000);
+    assert.equal(c.bufferBytes, 64 * 1024 * 1024);
+    assert.equal(c.maxRecords, 500);
+    const d = parseArgs([]);
+    assert.equal(d.requestTimeoutMs, undefined);
+    assert.equal(d.deadlineMs, 120_000);
+    assert.equal(d.maxRecords, Infinity);
+    for (
+      const bad of [
+        ["--buffer-size", "10k"],
+        ["--deadline", "0"],
+        ["--request-timeout", "soon"],
+        ["--max-records", "0"],
+      ]
+    ) assert.throws(() => parseArgs(bad), UsageError, bad.join(" "));
+  });
+  it("warns when --chunk-limit is too small to aggregate", () => {
+    assert.match(parseArgs(["--chunk-limit", "100"]).warnings[0], /no two records fit/);
+    assert.match(parseArgs(["--chunk-limit", "1k"]).warnings[0], /up to about \d+ bytes/);
+    assert.deepEqual(parseArgs(["--chunk-limit", "64k"]).warnings, []);
+  });
   it("warns when the secret key is given as a flag", () => {
     const c = parseArgs(["--aws-key-id", "AKID", "--aws-sec-key", "SECRET123"]);
     assert.equal(c.warnings.length, 1);
