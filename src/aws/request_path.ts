@@ -10,6 +10,7 @@
  * tell the producer how to back off.
  * @module
  */
+import { describeRedirect, isRedirect, NO_REDIRECTS } from "./redirect.ts";
 import type { DebugSink } from "./debug.ts";
 import { KinesisError, type KinesisErrorKind, redact } from "./errors.ts";
 import type { RequestOptions } from "./kinesis_types.ts";
@@ -345,11 +346,22 @@ export class RequestPath {
           headers,
           body,
           signal: controller.signal,
+          redirect: NO_REDIRECTS,
         });
       } catch (cause) {
         return aborted(cause);
       }
       const status = res.status;
+      if (isRedirect(res)) {
+        await res.body?.cancel().catch(() => {});
+        return fail({
+          code: "Redirect",
+          message: describeRedirect(res),
+          status,
+          requestId: res.headers.get("x-amzn-requestid") ?? undefined,
+          kind: "fatal",
+        });
+      }
       const requestId = res.headers.get("x-amzn-requestid") ?? undefined;
       const dateHeader = res.headers.get("date");
       const contentType = (res.headers.get("content-type") ?? "").toLowerCase();

@@ -4,6 +4,7 @@
  * @module
  */
 import type { DebugSink } from "../debug.ts";
+import { describeRedirect, isRedirect, NO_REDIRECTS } from "../redirect.ts";
 import type { AwsCredentials, FetchLike } from "../types.ts";
 import { CredentialsError } from "./errors.ts";
 import { parseExpiration, safeCredentials } from "./safe.ts";
@@ -34,6 +35,8 @@ export interface EndpointResponse {
   text: string;
   /** The network or timeout error, when no response came. */
   error?: unknown;
+  /** Set when the endpoint answered a redirect (not followed). */
+  redirected?: boolean;
 }
 
 /** Sends one request; never throws for network errors or timeouts, it reports them as status 0. */
@@ -48,8 +51,13 @@ export async function requestEndpoint(
       method: request.method,
       headers: request.headers,
       signal: AbortSignal.timeout(request.timeoutMs),
+      redirect: NO_REDIRECTS,
     });
-    result = { status: response.status, text: await response.text() };
+    if (isRedirect(response)) {
+      // Never a credentials document: the status alone says what happened (0 reads as "no answer").
+      await response.body?.cancel().catch(() => {});
+      result = { status: response.status || 302, text: "", redirected: true };
+    } else result = { status: response.status, text: await response.text() };
   } catch (error) {
     result = { status: 0, text: "", error };
   }
@@ -68,6 +76,7 @@ export async function requestEndpoint(
 
 /** Describes a failed {@link EndpointResponse} without quoting its body. */
 export function describeFailure(response: EndpointResponse, timeoutMs: number): string {
+  if (response.redirected) return describeRedirect(response);
   if (response.status !== 0) return `HTTP ${response.status}`;
   return (response.error as Error)?.name === "TimeoutError"
     ? `no response within ${timeoutMs} ms`

@@ -7,6 +7,7 @@
  * Kinesis client, so a proxy applies to STS as well.
  * @module
  */
+import { describeRedirect, isRedirect, NO_REDIRECTS } from "../redirect.ts";
 import { type DebugSink, debugSink } from "../debug.ts";
 import { Signer } from "../signer.ts";
 import type { AwsCredentials, CredentialProvider, FetchLike } from "../types.ts";
@@ -328,10 +329,12 @@ function stsClient(options: StsClientOptions): (call: StsCall) => Promise<AwsCre
           headers,
           body,
           signal: AbortSignal.timeout(timeoutMs),
+          redirect: NO_REDIRECTS,
         });
         status = response.status;
         requestId = response.headers.get("x-amzn-requestid") ?? undefined;
-        text = await response.text();
+        if (isRedirect(response)) await response.body?.cancel().catch(() => {});
+        else text = await response.text();
       } catch (error) {
         const timedOut = (error as Error)?.name === "TimeoutError";
         const code = timedOut ? "TimeoutError" : "NetworkError";
@@ -345,7 +348,14 @@ function stsClient(options: StsClientOptions): (call: StsCall) => Promise<AwsCre
           cause: error,
         });
       }
-      return readStsResponse(call.action, status, text, requestId);
+      if (isRedirect(response)) {
+        throw new StsError("Redirect", `STS ${call.action} failed: ${describeRedirect(response)}`, {
+          status,
+          requestId,
+          retryable: false,
+        });
+      }
+      return readStsResponse(call.action, status, text!, requestId);
     } catch (error) {
       if (error instanceof StsError) {
         errorCode = error.code;
