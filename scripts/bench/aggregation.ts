@@ -1,18 +1,26 @@
 /**
- * Benchmark 1: aggregation throughput, ours against `aws-kinesis-agg`, on the
- * same records, in the same process, alternating order each round.
+ * Benchmark 1: aggregation throughput. Each contender runs alone in its own
+ * process (fresh heap, own JIT), in the runtime under test; the orchestrator
+ * alternates the contender order between rounds and reports, per pair, the
+ * median of the per-round ratios of CPU time (user + system, all threads; on a
+ * shared machine wall time mostly measures waiting for a core) and their range.
  *
- * Run one dataset: `deno run -A scripts/bench/aggregation.ts --dataset 200B [--records N] [--rounds R]`.
- * Prints one `BENCH_RESULT {json}` line.
+ * Contenders, all on the same records (same bytes, same count):
+ * - `ours-1MiB`: `Aggregator` with `targetBytes` = 1 MiB, the size
+ *   `aws-kinesis-agg` packs to, so both emit the same aggregate count and bytes
+ *   (checked: the result carries both counts).
+ * - `ours-default`: `Aggregator` with its default `targetBytes`, what the producer uses.
+ * - `aws-kinesis-agg`: `agg.aggregate(records, onEncoded, afterAll, onError)`
+ *   with one shared 36-character partition key.
+ * - `ours-keyed` (200B only): keyed mode with a 1,000-shard map and 100,000
+ *   distinct partition keys in round-robin order; compared with `ours-default`.
+ * - `floor`: the least any aggregator must do: copy every record once into
+ *   1 MiB buffers laid out like the aggregates (same framing gaps, same sizes)
+ *   and MD5 each buffer with the fastest MD5 this runtime has (every candidate
+ *   in {@link md5Candidates} is timed; the fastest counts).
  *
- * - `ours-1MiB`: `Aggregator` with `targetBytes` = 1 MiB, the same aggregate size
- *   `aws-kinesis-agg` packs to (it fills to 1 MiB − 20 bytes), so both do the same work.
- * - `ours-256KiB`: `Aggregator` with its default `targetBytes`, what the producer uses.
- * - `aws-kinesis-agg`: `agg.aggregate(records, onEncoded, afterAll, onError)` with
- *   one shared 36-character partition key (the table then holds one key, like ours).
- *
- * Each contender consumes every record and drops each aggregate after counting
- * it, so neither pays for holding the other's garbage. The time includes MD5.
+ * Orchestrate: `deno run -A scripts/bench/aggregation.ts --dataset 200B [--records N] [--rounds R] [--runtimes deno,node]`.
+ * One contender: `... --contender ours-1MiB --dataset 200B --records N`.
  * @module
  */
 import process from "node:process";
@@ -20,43 +28,86 @@ import aggModule from "aws-kinesis-agg";
 import { Aggregator } from "../../src/format/aggregator.ts";
 import { deaggregate } from "../../src/format/deaggregate.ts";
 import type { UserRecord } from "../../src/format/record.ts";
+import type { ShardHashRange } from "../../src/format/shard_map.ts";
 import {
+  cpuSeconds,
   dataset,
   emitResult,
+  isMain,
   makePayloads,
   median,
   parseArgs,
+  runChildIn,
+  type Runtime,
   runtimeName,
   totalBytes,
-  tryGc,
 } from "./common.ts";
+import { md5Candidates } from "./md5_candidates.ts";
 
 // Its typings want the aws-sdk v2 and aws-lambda types; the benchmark uses it untyped.
 const agg = aggModule as any;
 
-/** One contender's numbers over all rounds. */
-export interface AggregationContender {
-  name: string;
+/** Contender names. */
+export type AggregationContenderName =
+  | "ours-1MiB"
+  | "ours-default"
+  | "aws-kinesis-agg"
+  | "ours-keyed"
+  | "floor";
+
+/** What one contender process reports. */
+export interface AggregationRun {
+  contender: AggregationContenderName;
   runtime: string;
-  /** Wall ms per round. */
-  ms: number[];
-  medianMs: number;
-  recordsPerSec: number;
-  mbPerSec: number;
+  ms: number;
+  cpuMs: number;
   aggregates: number;
   outputBytes: number;
+  /** For `floor`: ms per MD5 candidate; the fastest is `ms`. */
+  md5?: Record<string, number>;
 }
 
-/** The result of one dataset. */
+/** One contender's numbers over all rounds, in one runtime. */
+export interface AggregationContender {
+  name: AggregationContenderName;
+  runtime: string;
+  /** Wall ms per round (for scale: on a shared machine it includes waiting for a core). */
+  ms: number[];
+  /** CPU ms (user + system, all threads) per round: what the ratios use. */
+  cpuMs: number[];
+  medianMs: number;
+  medianCpuMs: number;
+  recordsPerCpuSec: number;
+  mbPerCpuSec: number;
+  aggregates: number;
+  outputBytes: number;
+  /** For `floor`: median ms per MD5 candidate. */
+  md5?: Record<string, number>;
+}
+
+/** A per-round ratio between two contenders' CPU times: median and range. */
+export interface AggregationRatio {
+  ours: AggregationContenderName;
+  theirs: AggregationContenderName;
+  /** In `ratios`: their CPU / ours (above 1: ours is cheaper). In `aboveFloor`: ours / floor. */
+  median: number;
+  min: number;
+  max: number;
+  perRound: number[];
+}
+
+/** The result of one dataset in one runtime. */
 export interface AggregationResult {
   dataset: string;
   description: string;
+  runtime: string;
   records: number;
   inputBytes: number;
   rounds: number;
   contenders: AggregationContender[];
-  /** Median over rounds of (their ms / our ms): above 1 means we are faster. */
-  ratios: { ours: string; theirs: string; median: number; perRound: number[] }[];
+  ratios: AggregationRatio[];
+  /** Each contender's CPU as a multiple of the floor's, per round. */
+  aboveFloor: AggregationRatio[];
 }
 
 interface RunOutput {
@@ -67,9 +118,32 @@ interface RunOutput {
 }
 
 const SHARED_KEY = "3f1c2a9e-5b7d-4e21-9a0c-7d3e8f6b1a24";
+const ONE_MIB = 1_048_576;
+const KEYED_SHARDS = 1000;
+const KEYED_KEYS = 100_000;
 
-function runOurs(records: readonly UserRecord[], targetBytes: number, keep: boolean): RunOutput {
-  const aggregator = new Aggregator({ targetBytes, partitionKey: SHARED_KEY });
+/** `count` shards splitting the 128-bit hash key space evenly, as ListShards would report them. */
+export function evenShards(count: number): ShardHashRange[] {
+  const space = 1n << 128n;
+  const out: ShardHashRange[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = space * BigInt(i) / BigInt(count);
+    const end = space * BigInt(i + 1) / BigInt(count) - 1n;
+    out.push({
+      shardId: `shardId-${String(i).padStart(12, "0")}`,
+      startingHashKey: start.toString(),
+      endingHashKey: end.toString(),
+    });
+  }
+  return out;
+}
+
+function runOurs(
+  records: readonly UserRecord[],
+  options: ConstructorParameters<typeof Aggregator>[0],
+  keep: boolean,
+): RunOutput {
+  const aggregator = new Aggregator(options);
   let aggregates = 0;
   let outputBytes = 0;
   let count = 0;
@@ -105,10 +179,46 @@ function runTheirs(records: readonly unknown[], keep: boolean): Promise<RunOutpu
         blobs?.push(encoded);
         callback();
       },
-      () => resolve({ aggregates, outputBytes, records: -1, blobs }),
+      () => resolve({ aggregates, outputBytes, records: records.length, blobs }),
       (error: unknown) => reject(error),
     );
   });
+}
+
+/**
+ * The floor: one copy of every record into 1 MiB buffers laid out like the
+ * aggregates (each record preceded by its framing bytes, left as zeros), then
+ * one MD5 per buffer. Same bytes hashed, same bytes copied, nothing else.
+ */
+function runFloor(payloads: readonly Uint8Array[], md5: (d: Uint8Array) => Uint8Array): RunOutput {
+  // Framing per record in a shared-key aggregate: record tag + length, key index
+  // field (2), data tag + length. Kinesis counts the 36-byte outer key and the digest too.
+  const buffer = new Uint8Array(ONE_MIB);
+  const cap = ONE_MIB - 16 - SHARED_KEY.length;
+  const start = 4 + 2 + SHARED_KEY.length; // magic + key table entry
+  let pos = start;
+  let aggregates = 0;
+  let outputBytes = 0;
+  let sink = 0;
+  for (let i = 0; i < payloads.length; i++) {
+    const data = payloads[i];
+    const n = data.length;
+    const lenBytes = n < 128 ? 1 : n < 16384 ? 2 : 3;
+    const inner = 2 + 1 + lenBytes + n;
+    const framed = 1 + (inner < 128 ? 1 : inner < 16384 ? 2 : 3) + inner;
+    if (pos + framed > cap) {
+      sink ^= md5(buffer.subarray(4, pos))[0];
+      aggregates++;
+      outputBytes += pos + 16;
+      pos = start;
+    }
+    buffer.set(data, pos + framed - n);
+    pos += framed;
+  }
+  sink ^= md5(buffer.subarray(4, pos))[0];
+  aggregates++;
+  outputBytes += pos + 16;
+  return { aggregates, outputBytes: outputBytes + (sink & 0), records: payloads.length };
 }
 
 function verify(name: string, out: RunOutput, expected: number): void {
@@ -125,90 +235,213 @@ function verify(name: string, out: RunOutput, expected: number): void {
   }
 }
 
-/** Runs the aggregation benchmark for one dataset. */
-export async function benchAggregation(
-  name: string,
-  options: { records?: number; rounds?: number; verify?: boolean } = {},
-): Promise<AggregationResult> {
-  const d = dataset(name);
-  const n = options.records ?? d.records;
-  const rounds = options.rounds ?? 3;
+/** Runs one contender once (after a verified warm-up on a slice) in this process. */
+export async function runAggregationContender(
+  contender: AggregationContenderName,
+  datasetName: string,
+  records?: number,
+): Promise<AggregationRun> {
+  const d = dataset(datasetName);
+  const n = records ?? d.records;
   const payloads = makePayloads(n, d.size);
-  const ours: UserRecord[] = payloads.map((data) => ({ data }));
-  const theirs = payloads.map((data) => ({ data, partitionKey: SHARED_KEY }));
-  const inputBytes = totalBytes(payloads);
-
-  const contenders: { name: string; run: (keep: boolean) => RunOutput | Promise<RunOutput> }[] = [
-    { name: "ours-1MiB", run: (keep) => runOurs(ours, 1_048_576, keep) },
-    { name: "ours-256KiB", run: (keep) => runOurs(ours, 256 * 1024, keep) },
-    { name: "aws-kinesis-agg", run: (keep) => runTheirs(theirs, keep) },
-  ];
-
-  // Correctness first (and JIT warm-up): every contender's output must deaggregate
-  // back to every record. In a full run this uses a slice to stay quick.
   const warmN = Math.min(n, 50_000);
-  const warmOurs = ours.slice(0, warmN);
-  const warmTheirs = theirs.slice(0, warmN);
-  const warm: typeof contenders = [
-    { name: "ours-1MiB", run: (keep) => runOurs(warmOurs, 1_048_576, keep) },
-    { name: "ours-256KiB", run: (keep) => runOurs(warmOurs, 256 * 1024, keep) },
-    { name: "aws-kinesis-agg", run: (keep) => runTheirs(warmTheirs, keep) },
-  ];
-  for (const c of warm) verify(c.name, await c.run(true), warmN);
-  for (const c of warm) await c.run(false);
-
-  const ms = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
-  const last = new Map<string, RunOutput>();
-  for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? contenders : [...contenders].reverse();
-    for (const c of order) {
-      tryGc();
-      const t0 = performance.now();
-      const out = await c.run(false);
-      const t1 = performance.now();
-      ms.get(c.name)!.push(t1 - t0);
-      last.set(c.name, out);
-      if (c.name.startsWith("ours") && out.records !== n) {
-        throw new Error(`${c.name}: aggregated ${out.records} records, expected ${n}`);
-      }
+  let run: (slice: number, keep: boolean) => RunOutput | Promise<RunOutput>;
+  let md5Times: Record<string, number> | undefined;
+  switch (contender) {
+    case "ours-1MiB":
+    case "ours-default": {
+      const ours: UserRecord[] = payloads.map((data) => ({ data }));
+      const options = contender === "ours-1MiB"
+        ? { targetBytes: ONE_MIB, partitionKey: SHARED_KEY }
+        : { partitionKey: SHARED_KEY };
+      run = (slice, keep) => runOurs(slice < n ? ours.slice(0, slice) : ours, options, keep);
+      break;
     }
+    case "ours-keyed": {
+      const keys = Array.from({ length: KEYED_KEYS }, (_, i) => `user-${i}-${(i * 7919) % 104729}`);
+      const ours: UserRecord[] = payloads.map((data, i) => ({
+        data,
+        partitionKey: keys[i % KEYED_KEYS],
+      }));
+      const options = { keyed: true, shards: evenShards(KEYED_SHARDS) };
+      run = (slice, keep) => runOurs(slice < n ? ours.slice(0, slice) : ours, options, keep);
+      break;
+    }
+    case "aws-kinesis-agg": {
+      const theirs = payloads.map((data) => ({ data, partitionKey: SHARED_KEY }));
+      run = (slice, keep) => runTheirs(slice < n ? theirs.slice(0, slice) : theirs, keep);
+      break;
+    }
+    case "floor": {
+      const candidates = await md5Candidates();
+      // Time each candidate over the full input; the fastest is the floor.
+      md5Times = {};
+      for (const c of candidates) runFloor(payloads.slice(0, warmN), c.md5);
+      let best: RunOutput | undefined;
+      let bestMs = Infinity;
+      let bestCpu = 0;
+      for (const c of candidates) {
+        const cpu0 = cpuSeconds();
+        const t0 = performance.now();
+        const out = runFloor(payloads, c.md5);
+        const ms = performance.now() - t0;
+        md5Times[c.name] = ms;
+        if (ms < bestMs) [best, bestMs, bestCpu] = [out, ms, (cpuSeconds() - cpu0) * 1000];
+      }
+      return {
+        contender,
+        runtime: runtimeName(),
+        ms: bestMs,
+        cpuMs: bestCpu,
+        aggregates: best!.aggregates,
+        outputBytes: best!.outputBytes,
+        md5: md5Times,
+      };
+    }
+    default:
+      throw new Error(`Unknown contender ${contender}`);
   }
-
-  const runtime = runtimeName();
-  const result: AggregationContender[] = contenders.map((c) => {
-    const m = median(ms.get(c.name)!);
-    const out = last.get(c.name)!;
-    return {
-      name: c.name,
-      runtime,
-      ms: ms.get(c.name)!.map((x) => Math.round(x * 10) / 10),
-      medianMs: m,
-      recordsPerSec: n / (m / 1000),
-      mbPerSec: inputBytes / 1e6 / (m / 1000),
-      aggregates: out.aggregates,
-      outputBytes: out.outputBytes,
-    };
-  });
-  const theirMs = ms.get("aws-kinesis-agg")!;
-  const ratios = ["ours-1MiB", "ours-256KiB"].map((o) => {
-    const perRound = ms.get(o)!.map((x, i) => theirMs[i] / x);
-    return { ours: o, theirs: "aws-kinesis-agg", median: median(perRound), perRound };
-  });
+  // Correctness first (and JIT warm-up): the output must deaggregate back to every record.
+  verify(contender, await run(warmN, true), warmN);
+  await run(warmN, false);
+  const cpu0 = cpuSeconds();
+  const t0 = performance.now();
+  const out = await run(n, false);
+  const ms = performance.now() - t0;
+  const cpuMs = (cpuSeconds() - cpu0) * 1000;
+  if (out.records !== n) throw new Error(`${contender}: aggregated ${out.records} of ${n}`);
   return {
-    dataset: d.name,
-    description: d.description,
-    records: n,
-    inputBytes,
-    rounds,
-    contenders: result,
-    ratios,
+    contender,
+    runtime: runtimeName(),
+    ms,
+    cpuMs,
+    aggregates: out.aggregates,
+    outputBytes: out.outputBytes,
   };
 }
 
-if (import.meta.main) {
+/** Runs the aggregation benchmark for one dataset in one runtime, each contender in its own process per round. */
+export async function benchAggregation(
+  name: string,
+  options: {
+    records?: number;
+    rounds?: number;
+    runtime?: Runtime;
+    log?: (s: string) => void;
+  } = {},
+): Promise<AggregationResult> {
+  const d = dataset(name);
+  const n = options.records ?? d.records;
+  const rounds = options.rounds ?? 5;
+  const runtime = options.runtime ?? "deno";
+  const log = options.log ?? (() => {});
+  const names: AggregationContenderName[] = ["ours-1MiB", "ours-default", "aws-kinesis-agg"];
+  if (d.name === "200B") names.push("ours-keyed");
+  names.push("floor");
+  const self = new URL(import.meta.url).pathname;
+  const runs = new Map<AggregationContenderName, AggregationRun[]>(names.map((c) => [c, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? names : [...names].reverse();
+    for (const c of order) {
+      const r = await runChildIn<AggregationRun>(runtime, self, [
+        "--contender",
+        c,
+        "--dataset",
+        d.name,
+        "--records",
+        String(n),
+      ]);
+      runs.get(c)!.push(r);
+    }
+    log(
+      `  ${runtime} ${d.name} round ${round + 1}/${rounds}: ${
+        names.map((c) => `${c} ${runs.get(c)![round].ms.toFixed(0)} ms`).join(", ")
+      }`,
+    );
+  }
+  const inputBytes = totalBytes(makePayloads(n, d.size));
+  const contenders: AggregationContender[] = names.map((c) => {
+    const rs = runs.get(c)!;
+    const cpu = median(rs.map((r) => r.cpuMs));
+    const md5 = rs[0].md5
+      ? Object.fromEntries(
+        Object.keys(rs[0].md5).map((k) => [k, median(rs.map((r) => r.md5![k]))]),
+      )
+      : undefined;
+    return {
+      name: c,
+      runtime: rs[0].runtime,
+      ms: rs.map((r) => Math.round(r.ms * 10) / 10),
+      cpuMs: rs.map((r) => Math.round(r.cpuMs * 10) / 10),
+      medianMs: median(rs.map((r) => r.ms)),
+      medianCpuMs: cpu,
+      recordsPerCpuSec: n / (cpu / 1000),
+      mbPerCpuSec: inputBytes / 1e6 / (cpu / 1000),
+      aggregates: rs[0].aggregates,
+      outputBytes: rs[0].outputBytes,
+      md5,
+    };
+  });
+  // Per round: baseline CPU / contender CPU (above 1: the contender is cheaper).
+  const ratio = (ours: AggregationContenderName, theirs: AggregationContenderName) => {
+    const o = runs.get(ours)!;
+    const t = runs.get(theirs)!;
+    return spread(ours, theirs, o.map((r, i) => t[i].cpuMs / r.cpuMs));
+  };
+  const ratios: AggregationRatio[] = [
+    ratio("ours-1MiB", "aws-kinesis-agg"),
+    ratio("ours-default", "aws-kinesis-agg"),
+  ];
+  if (names.includes("ours-keyed")) ratios.push(ratio("ours-keyed", "ours-default"));
+  // Per round: contender CPU / floor CPU (1 would be the floor itself).
+  const floor = runs.get("floor")!;
+  const aboveFloor = names.filter((c) => c !== "floor").map((c) =>
+    spread(c, "floor", runs.get(c)!.map((r, i) => r.cpuMs / floor[i].cpuMs))
+  );
+  return {
+    dataset: d.name,
+    description: d.description,
+    runtime: contenders[0].runtime,
+    records: n,
+    inputBytes,
+    rounds,
+    contenders,
+    ratios,
+    aboveFloor,
+  };
+}
+
+function spread(
+  ours: AggregationContenderName,
+  theirs: AggregationContenderName,
+  perRound: number[],
+): AggregationRatio {
+  return {
+    ours,
+    theirs,
+    median: median(perRound),
+    min: Math.min(...perRound),
+    max: Math.max(...perRound),
+    perRound,
+  };
+}
+
+if (isMain(import.meta)) {
   const args = parseArgs(process.argv.slice(2));
   const name = String(args.dataset ?? "200B");
   const records = args.records ? Number(args.records) : undefined;
-  const rounds = args.rounds ? Number(args.rounds) : undefined;
-  emitResult(await benchAggregation(name, { records, rounds }));
+  if (typeof args.contender === "string") {
+    emitResult(
+      await runAggregationContender(args.contender as AggregationContenderName, name, records),
+    );
+  } else {
+    const rounds = args.rounds ? Number(args.rounds) : undefined;
+    const runtimes = String(args.runtimes ?? "deno").split(",") as Runtime[];
+    for (const runtime of runtimes) {
+      emitResult(
+        await benchAggregation(name, { records, rounds, runtime, log: (s) => console.error(s) }),
+      );
+    }
+  }
+  process.exit(0);
 }

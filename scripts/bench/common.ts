@@ -6,10 +6,12 @@
  * Deno (primary), Bun and Node.
  * @module
  */
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, realpathSync } from "node:fs";
 import os from "node:os";
+import { basename, join } from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { rng } from "../../tests/support/random.ts";
 
 /** A child prints exactly one line starting with this, followed by its JSON result. */
@@ -175,6 +177,68 @@ export function scriptCommand(script: string, args: readonly string[]): [string,
   );
 }
 
+/** A runtime a contender can run in. */
+export type Runtime = "deno" | "node";
+
+/** Whether the module whose `import.meta` is given is the entry point (Deno, Bun, or a Node bundle). */
+export function isMain(meta: ImportMeta): boolean {
+  const m = (meta as { main?: boolean }).main;
+  if (m !== undefined) return m;
+  try {
+    return realpathSync(fileURLToPath(meta.url)) === realpathSync(process.argv[1]);
+  } catch {
+    return false;
+  }
+}
+
+const root = new URL("../../", import.meta.url).pathname;
+const bundled = new Map<string, string>();
+
+/**
+ * Bundles `script` (TypeScript) into one ESM file Node 20 runs, once per
+ * orchestrator process, with esbuild. Packages stay external, so Node loads the
+ * same `node_modules` the Deno run uses; the bundle lives in `.bench-out/node/`,
+ * inside the project, so Node finds them.
+ */
+export function nodeBundle(script: string): string {
+  const done = bundled.get(script);
+  if (done) return done;
+  const dir = join(root, ".bench-out/node");
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, basename(script).replace(/\.ts$/, ".mjs"));
+  const r = spawnSync(join(root, "node_modules/.bin/esbuild"), [
+    script,
+    "--bundle",
+    "--platform=node",
+    "--format=esm",
+    "--target=node20",
+    "--packages=external",
+    `--outfile=${out}`,
+    "--log-level=error",
+  ], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`esbuild failed on ${script}: ${r.stderr}`);
+  bundled.set(script, out);
+  return out;
+}
+
+/** `deno 2.9.6` / `node v20.20.2`: the version of a runtime contenders run in. */
+export function runtimeVersion(runtime: Runtime): string {
+  if (runtime === "deno" && (globalThis as { Deno?: unknown }).Deno) return runtimeName();
+  const r = spawnSync(runtime, ["--version"], { encoding: "utf8" });
+  return `${runtime} ${(r.stdout ?? "").split("\n")[0].replace(/^deno /, "").trim()}`;
+}
+
+/** The command that runs `script` in `runtime`: Deno directly, Node through {@link nodeBundle}. */
+export function runtimeCommand(
+  runtime: Runtime,
+  script: string,
+  args: readonly string[],
+): [string, string[]] {
+  if (runtime === "node") return ["node", [nodeBundle(script), ...args]];
+  const g = globalThis as { Deno?: unknown };
+  return [g.Deno ? process.execPath : "deno", ["run", "-A", script, ...args]];
+}
+
 /**
  * Runs `script` in a child process under the current runtime and returns the
  * JSON it reported. Throws with the child's stderr when it fails or reports nothing.
@@ -184,7 +248,24 @@ export function runChild<T>(
   args: readonly string[],
   timeoutMs = 600_000,
 ): Promise<T> {
-  const [cmd, argv] = scriptCommand(script, args);
+  return spawnForResult<T>(scriptCommand(script, args), script, timeoutMs);
+}
+
+/** {@link runChild} in a chosen runtime. */
+export function runChildIn<T>(
+  runtime: Runtime,
+  script: string,
+  args: readonly string[],
+  timeoutMs = 600_000,
+): Promise<T> {
+  return spawnForResult<T>(runtimeCommand(runtime, script, args), script, timeoutMs);
+}
+
+function spawnForResult<T>(
+  [cmd, argv]: [string, string[]],
+  script: string,
+  timeoutMs: number,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

@@ -31,18 +31,23 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import aggModule from "aws-kinesis-agg";
+import { createHash } from "node:crypto";
+import { DEFAULT_TARGET_BYTES } from "../../src/format/limits.ts";
 import { KinesisProducer } from "../../src/producer/producer.ts";
 import {
   cpuSeconds,
   emitResult,
+  isMain,
   makePayloads,
   median,
   parseArgs,
-  runChild,
+  runChildIn,
+  type Runtime,
   runtimeName,
   scriptCommand,
   totalBytes,
 } from "./common.ts";
+import { md5Candidates } from "./md5_candidates.ts";
 import type { SinkStats } from "./sink.ts";
 
 // Its typings want the aws-sdk v2 and aws-lambda types; the benchmark uses it untyped.
@@ -54,6 +59,7 @@ export const CONTENDERS = [
   "ours-cbor",
   "sdk-putrecords",
   "agg-sdk-putrecord",
+  "floor",
 ] as const;
 /** One contender. */
 export type Contender = typeof CONTENDERS[number];
@@ -98,11 +104,35 @@ async function runContender(
   let calls = 0;
   let peakRss = 0;
   const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+  // The floor picks its MD5 before the clock starts.
+  const [fast] = contender === "floor" ? await fastestMd5(payloads) : [undefined];
   const rssTimer = setInterval(sampleRss, 50);
   const wall0 = performance.now();
   const cpu0 = cpuSeconds();
 
-  if (contender === "ours-json" || contender === "ours-cbor") {
+  if (contender === "floor") {
+    // The least any client must do: one copy of each record into an aggregate-sized
+    // buffer, MD5 of it (fastest MD5 here), and SHA-256 of a body that size (SigV4's
+    // payload hash; CBOR adds about 100 bytes). No encoding, no network.
+    const cap = DEFAULT_TARGET_BYTES - 16 - 36;
+    const buffer = new Uint8Array(DEFAULT_TARGET_BYTES + 128);
+    let pos = 42;
+    let sink = 0;
+    const ship = () => {
+      sink ^= fast!(buffer.subarray(4, pos))[0];
+      sink ^= createHash("sha256").update(buffer.subarray(0, pos + 116)).digest()[0];
+      calls++;
+      pos = 42;
+    };
+    for (let i = 0; i < n; i++) {
+      const data = payloads[i];
+      if (pos + 8 + data.length > cap) ship();
+      buffer.set(data, pos + 8);
+      pos += 8 + data.length;
+    }
+    ship();
+    if (sink < 0) throw new Error("unreachable");
+  } else if (contender === "ours-json" || contender === "ours-cbor") {
     let failed = 0;
     const producer = new KinesisProducer({
       streamName: STREAM,
@@ -196,6 +226,27 @@ async function runContender(
   };
 }
 
+/** The faster MD5 on a sample of `payloads`, with its name. */
+async function fastestMd5(
+  payloads: readonly Uint8Array[],
+): Promise<[(d: Uint8Array) => Uint8Array, string]> {
+  const sample = new Uint8Array(4 << 20);
+  for (let i = 0, pos = 0; pos + 256 < sample.length; i++) {
+    sample.set(payloads[i % payloads.length], pos);
+    pos += payloads[i % payloads.length].length;
+  }
+  let best: [(d: Uint8Array) => Uint8Array, string] | undefined;
+  let bestMs = Infinity;
+  for (const c of await md5Candidates()) {
+    c.md5(sample);
+    const t0 = performance.now();
+    for (let r = 0; r < 3; r++) c.md5(sample);
+    const ms = performance.now() - t0;
+    if (ms < bestMs) [best, bestMs] = [[c.md5, c.name], ms];
+  }
+  return best!;
+}
+
 /** One contender's summary over rounds. */
 export interface EndToEndContender {
   contender: Contender;
@@ -213,21 +264,30 @@ export interface EndToEndContender {
   sink: SinkStats;
 }
 
-/** The end-to-end result. */
+/** A per-round ratio with its median and range. */
+export interface EndToEndRatio {
+  ours: Contender;
+  baseline: Contender;
+  /** In `ratios`: baseline CPU / ours (records per CPU-second, above 1: ours is cheaper). In `aboveFloor`: ours CPU / floor CPU. */
+  cpu: number;
+  min: number;
+  max: number;
+  /** Records per wall second, same direction (for scale). */
+  wall: number;
+  cpuPerRound: number[];
+}
+
+/** The end-to-end result in one runtime. */
 export interface EndToEndResult {
   records: number;
   recordBytes: number;
   rounds: number;
+  runtime: string;
   sinkRuntime: string;
   contenders: EndToEndContender[];
-  /** Median over rounds of ours / baseline, for records per CPU-second and records per second. */
-  ratios: {
-    ours: Contender;
-    baseline: Contender;
-    cpu: number;
-    wall: number;
-    cpuPerRound: number[];
-  }[];
+  ratios: EndToEndRatio[];
+  /** Each contender's CPU as a multiple of the floor's, per round. */
+  aboveFloor: EndToEndRatio[];
 }
 
 async function startSinkProcess(deep: boolean): Promise<{ url: string; stop(): void }> {
@@ -266,12 +326,19 @@ async function sinkControl(
   return (await res.json()) as SinkStats;
 }
 
-/** Runs every contender `rounds` times against one sink process. */
+/** Runs every contender `rounds` times (each in its own process, in `runtime`) against one sink process. */
 export async function benchEndToEnd(
-  options: { records?: number; rounds?: number; smoke?: boolean; log?: (s: string) => void } = {},
+  options: {
+    records?: number;
+    rounds?: number;
+    smoke?: boolean;
+    runtime?: Runtime;
+    log?: (s: string) => void;
+  } = {},
 ): Promise<EndToEndResult> {
   const n = options.records ?? 1_000_000;
-  const rounds = options.rounds ?? 3;
+  const rounds = options.rounds ?? 5;
+  const runtime = options.runtime ?? "deno";
   const log = options.log ?? (() => {});
   const sink = await startSinkProcess(!!options.smoke);
   const self = new URL(import.meta.url).pathname;
@@ -282,7 +349,7 @@ export async function benchEndToEnd(
       const order = round % 2 === 0 ? [...CONTENDERS] : [...CONTENDERS].reverse();
       for (const c of order) {
         await sinkControl(sink.url, "/__reset");
-        const run = await runChild<ContenderRun>(self, [
+        const run = await runChildIn<ContenderRun>(runtime, self, [
           "--contender",
           c,
           "--endpoint",
@@ -296,7 +363,7 @@ export async function benchEndToEnd(
             `${c}: the sink refused ${stats.errors} requests: ${stats.errorSamples.join("; ")}`,
           );
         }
-        if (stats.userRecords !== n) {
+        if (c !== "floor" && stats.userRecords !== n) {
           throw new Error(
             `${c}: the sink counted ${stats.userRecords} user records, expected ${n}`,
           );
@@ -304,9 +371,9 @@ export async function benchEndToEnd(
         runs.get(c)!.push(run);
         sinkStats.set(c, stats);
         log(
-          `  e2e round ${round + 1}/${rounds} ${c}: ${(n / run.wallS).toFixed(0)} records/s, ${
-            (run.cpuS / n * 1e6).toFixed(2)
-          } CPU-s per million`,
+          `  e2e ${runtime} round ${round + 1}/${rounds} ${c}: ${
+            (n / run.wallS).toFixed(0)
+          } records/s, ${(run.cpuS / n * 1e6).toFixed(2)} CPU-s per million`,
         );
       }
     }
@@ -326,38 +393,46 @@ export async function benchEndToEnd(
       cpuSecondsPerMillion: cpuS / n * 1e6,
       recordsPerCpuSecond: n / cpuS,
       peakRssMiB: median(rs.map((r) => r.peakRssMiB)),
-      calls: stats.requests,
+      calls: c === "floor" ? rs[0].calls : stats.requests,
       wireBytesPerUserByte: (stats.bodyBytes + stats.headerBytes) / userBytes,
       bodyBytesPerUserByte: stats.bodyBytes / userBytes,
       sink: stats,
     };
   });
-  const ratios: EndToEndResult["ratios"] = [];
+  const ratio = (ours: Contender, baseline: Contender, over: boolean): EndToEndRatio => {
+    const o = runs.get(ours)!;
+    const b = runs.get(baseline)!;
+    const cpuPerRound = o.map((r, i) => over ? r.cpuS / b[i].cpuS : b[i].cpuS / r.cpuS);
+    return {
+      ours,
+      baseline,
+      cpu: median(cpuPerRound),
+      min: Math.min(...cpuPerRound),
+      max: Math.max(...cpuPerRound),
+      wall: median(o.map((r, i) => over ? r.wallS / b[i].wallS : b[i].wallS / r.wallS)),
+      cpuPerRound,
+    };
+  };
+  const ratios: EndToEndRatio[] = [];
   for (const ours of ["ours-json", "ours-cbor"] as const) {
     for (const baseline of ["sdk-putrecords", "agg-sdk-putrecord"] as const) {
-      const o = runs.get(ours)!;
-      const b = runs.get(baseline)!;
-      const cpuPerRound = o.map((r, i) => b[i].cpuS / r.cpuS);
-      ratios.push({
-        ours,
-        baseline,
-        cpu: median(cpuPerRound),
-        wall: median(o.map((r, i) => b[i].wallS / r.wallS)),
-        cpuPerRound,
-      });
+      ratios.push(ratio(ours, baseline, false));
     }
   }
+  const aboveFloor = CONTENDERS.filter((c) => c !== "floor").map((c) => ratio(c, "floor", true));
   return {
     records: n,
     recordBytes: RECORD_BYTES,
     rounds,
+    runtime: contenders[0].runtime,
     sinkRuntime: runtimeName(),
     contenders,
     ratios,
+    aboveFloor,
   };
 }
 
-if (import.meta.main) {
+if (isMain(import.meta)) {
   const args = parseArgs(process.argv.slice(2));
   const records = args.records ? Number(args.records) : undefined;
   if (typeof args.contender === "string") {
@@ -367,8 +442,16 @@ if (import.meta.main) {
     process.exit(0);
   } else {
     const rounds = args.rounds ? Number(args.rounds) : undefined;
-    emitResult(
-      await benchEndToEnd({ records, rounds, smoke: !!args.smoke, log: (s) => console.error(s) }),
-    );
+    for (const runtime of String(args.runtimes ?? "deno").split(",") as Runtime[]) {
+      emitResult(
+        await benchEndToEnd({
+          records,
+          rounds,
+          runtime,
+          smoke: !!args.smoke,
+          log: (s) => console.error(s),
+        }),
+      );
+    }
   }
 }

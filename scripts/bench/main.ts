@@ -8,20 +8,23 @@
  *   proves every contender still works and exits non-zero if one breaks.
  *
  * Flags: `--smoke`, `--out DIR`, `--skip-ship` (skip the 1 GB memory run),
- * `--only aggregation,signing,e2e,wire,units,ship`.
+ * `--only aggregation,signing,e2e,wire,units,ship`, `--runtimes deno,node` (the
+ * runtimes contenders run in; Node runs esbuild bundles of the same scripts).
  * @module
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import type { AggregationResult } from "./aggregation.ts";
+import { benchAggregation } from "./aggregation.ts";
 import {
   DATASETS,
   machineInfo,
   parseArgs,
   runChild,
+  type Runtime,
   runtimeName,
+  runtimeVersion,
   scriptCommand,
 } from "./common.ts";
 import { benchEndToEnd } from "./end_to_end.ts";
@@ -48,6 +51,7 @@ const results: BenchResults = {
   runtimes: { "orchestrator and every contender": runtimeName() },
   durationS: 0,
   aggregation: [],
+  endToEnd: [],
   gaps: [],
   failures: [],
 };
@@ -67,16 +71,34 @@ async function step<T>(name: string, run: () => Promise<T>): Promise<T | undefin
   }
 }
 
+const runtimes = (typeof args.runtimes === "string" ? args.runtimes : "deno,node")
+  .split(",") as Runtime[];
+results.runtimes = {
+  orchestrator: runtimeName(),
+  ...Object.fromEntries(runtimes.map((r) => [`${r} contenders`, runtimeVersion(r)])),
+};
+
 if (want("aggregation")) {
-  for (const d of DATASETS) {
-    const extra = smoke ? ["--records", "3000", "--rounds", "1"] : ["--rounds", "5"];
-    const r = await step(
-      `aggregation ${d.name}`,
-      () => runChild<AggregationResult>(here("aggregation.ts"), ["--dataset", d.name, ...extra]),
-    );
-    if (r) {
-      results.aggregation.push(r);
-      log(`  ours-1MiB / aws-kinesis-agg: ${r.ratios[0].median.toFixed(2)}×`);
+  for (const runtime of runtimes) {
+    // Smoke: the 200B set only (it has every contender), tiny, one round.
+    for (const d of smoke ? DATASETS.slice(0, 1) : DATASETS) {
+      const r = await step(
+        `aggregation ${d.name} in ${runtime}`,
+        () =>
+          benchAggregation(
+            d.name,
+            smoke ? { records: 3000, rounds: 1, runtime, log } : { rounds: 5, runtime, log },
+          ),
+      );
+      if (r) {
+        results.aggregation.push(r);
+        const x = r.ratios[0];
+        log(
+          `  ours-1MiB / aws-kinesis-agg: ${x.median.toFixed(2)}× (${x.min.toFixed(2)}–${
+            x.max.toFixed(2)
+          })`,
+        );
+      }
     }
   }
 }
@@ -93,15 +115,18 @@ if (want("signing")) {
 }
 
 if (want("e2e")) {
-  results.endToEnd = await step(
-    "end to end",
-    () =>
-      benchEndToEnd(
-        smoke
-          ? { records: 3000, rounds: 1, smoke: true, log }
-          : { records: 1_000_000, rounds: 3, log },
-      ),
-  );
+  for (const runtime of runtimes) {
+    const e = await step(
+      `end to end in ${runtime}`,
+      () =>
+        benchEndToEnd(
+          smoke
+            ? { records: 3000, rounds: 1, smoke: true, runtime, log }
+            : { records: 500_000, rounds: 5, runtime, log },
+        ),
+    );
+    if (e) results.endToEnd.push(e);
+  }
 }
 
 if (want("wire")) {
