@@ -10,6 +10,7 @@
  */
 import { parseArgs as parseArgv } from "node:util";
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_TARGET_BYTES } from "../format/limits.ts";
+import { type ConfigEntry, readConfigFile } from "./config_file.ts";
 import { UsageError } from "./errors.ts";
 
 /** Everything the command line says, validated. */
@@ -72,6 +73,8 @@ export interface ShipConfig {
   listen?: { host: string; port: number };
   /** Seed's `detach_process`: accepted, has no effect (one process). */
   detachProcess?: number;
+  /** `--config` file the options were read from (flags win over it). */
+  configFile?: string;
   /** Warnings to print before starting (never containing a secret). */
   warnings: string[];
 }
@@ -102,8 +105,11 @@ interface FlagSpec<K extends keyof ShipConfig = keyof ShipConfig> {
   short?: string;
   /** Other accepted names: the seed plugin's where they differ from `name` in snake_case. */
   aliases?: readonly string[];
-  /** Printed (once) when the flag is given, named as typed; never contains the value. */
-  warn?: (typed: string) => string;
+  /**
+   * A warning printed (once) when the flag is given, naming it as typed; never
+   * containing the value. `fromFile`: it came from `--config`.
+   */
+  warn?: (typed: string, fromFile: boolean) => string | undefined;
 }
 
 /** Typed row constructor: ties `parse` to the field it fills. */
@@ -117,6 +123,15 @@ const text = (t: string): string => t;
  */
 const FLAGS: readonly FlagSpec[] = [
   // Target
+  flag({
+    name: "config",
+    key: "configFile",
+    group: "Target",
+    arg: "FILE",
+    parse: text,
+    help: "read options from FILE, one `stream_name = logs` per line\n" +
+      "(the seed plugin's names; flags win over the file)",
+  }),
   flag({
     name: "stream-name",
     key: "streamName",
@@ -164,9 +179,10 @@ const FLAGS: readonly FlagSpec[] = [
     arg: "KEY",
     parse: text,
     help: "secret access key } flags show up in ps and history",
-    warn: (typed) =>
-      `warning: ${typed} is visible in ps and shell history; prefer AWS_ACCESS_KEY_ID / ` +
-      "AWS_SECRET_ACCESS_KEY or a profile (AWS_PROFILE)",
+    // In a config file the key is not in ps or shell history.
+    warn: (typed, fromFile) =>
+      fromFile ? undefined : `warning: ${typed} is visible in ps and shell history; prefer ` +
+        "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile (AWS_PROFILE) or --config FILE",
   }),
   flag({
     name: "role-arn",
@@ -576,7 +592,10 @@ function unknownOption(raw: string): UsageError {
  * console.log(config.chunkLimit, config.inputs); // 307200 [ "app.log" ]
  * ```
  */
-export function parseArgs(argv: readonly string[]): ShipConfig {
+export function parseArgs(
+  argv: readonly string[],
+  readConfig: (path: string) => ConfigEntry[] = readConfigFile,
+): ShipConfig {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
   for (const [name, spec] of BY_NAME) {
     options[name] = { type: spec.arg ? "string" : "boolean" };
@@ -592,11 +611,12 @@ export function parseArgs(argv: readonly string[]): ShipConfig {
     tokens: true,
   });
 
-  const config = defaults();
+  const inputs: string[] = [];
+  const flags: { spec: FlagSpec; typed: string; value: string | true }[] = [];
   const given = new Map<FlagSpec, string>(); // row → the spelling used first
   for (const token of tokens) {
     if (token.kind === "positional") {
-      config.inputs.push(token.value);
+      inputs.push(token.value);
       continue;
     }
     if (token.kind !== "option") continue; // "--": what follows is positional
@@ -614,7 +634,7 @@ export function parseArgs(argv: readonly string[]): ShipConfig {
     given.set(spec, given.get(spec) ?? raw);
     if (!spec.arg) {
       if (token.value !== undefined) throw new UsageError(`Option ${raw} takes no value`);
-      (config as unknown as Record<string, unknown>)[spec.key] = true;
+      flags.push({ spec, typed: raw, value: true });
       continue;
     }
     const value = token.value;
@@ -622,20 +642,63 @@ export function parseArgs(argv: readonly string[]): ShipConfig {
       throw new UsageError(`Option ${raw} needs a value (see --help)`);
     }
     if (value === "") throw new UsageError(`Option ${raw} needs a non-empty value`);
-    let parsed: unknown;
-    try {
-      parsed = spec.parse!(value);
-    } catch (error) {
-      // Secrets are never echoed: only non-secret values appear in the message.
-      const shown = spec.key === "awsSecKey" ? "" : ` to ${JSON.stringify(value)}`;
-      throw new UsageError(`Cannot set ${raw}${shown}: ${(error as Error).message}`);
+    flags.push({ spec, typed: raw, value });
+  }
+
+  const config = defaults();
+  config.inputs = inputs;
+  const target = config as unknown as Record<string, unknown>;
+  const set = (spec: FlagSpec, typed: string, value: string | true) => {
+    let parsed: unknown = true;
+    if (spec.arg) {
+      try {
+        parsed = spec.parse!(value as string);
+      } catch (error) {
+        // Secrets are never echoed: only non-secret values appear in the message.
+        const shown = spec.key === "awsSecKey" ? "" : ` to ${JSON.stringify(value)}`;
+        throw new UsageError(`Cannot set ${typed}${shown}: ${(error as Error).message}`);
+      }
     }
-    const target = config as unknown as Record<string, unknown>;
     target[spec.key] = spec.multiple
       ? [...(target[spec.key] as unknown[]), ...(parsed as unknown[])]
       : parsed;
+  };
+  // The file first, for the options no flag gives: flags win, lists included.
+  const fromFile = new Set<FlagSpec>();
+  const configFlag = flags.find((f) => f.spec.key === "configFile");
+  if (configFlag) {
+    for (const entry of readConfig(configFlag.value as string)) {
+      const where = `${entry.name} in --config ${configFlag.value}`;
+      if (entry.name === "type" || entry.name === "@type") continue; // Fluentd's plugin name
+      const spec = BY_NAME.get(entry.name);
+      if (!spec || spec.key === "configFile" || spec.key === "help") {
+        const hint = spec ? undefined : suggestFlag(entry.name)?.replace(/^--/, "");
+        throw new UsageError(
+          `Unknown option ${where}${hint ? `: did you mean ${hint}?` : ""} (see --help)`,
+        );
+      }
+      if (given.has(spec)) continue; // the flag wins; the file's value is not even read
+      for (const value of Array.isArray(entry.value) ? entry.value : [entry.value]) {
+        if (!spec.arg && typeof value !== "boolean") {
+          throw new UsageError(`Cannot set ${where}: use true or false`);
+        }
+        if (value === false) continue;
+        set(spec, where, spec.arg ? String(value) : true);
+      }
+      fromFile.add(spec);
+    }
   }
-  for (const [spec, typed] of given) if (spec.warn) config.warnings.push(spec.warn(typed));
+  for (const { spec, typed, value } of flags) {
+    if (spec.key !== "configFile") set(spec, typed, value);
+  }
+  for (const [spec, typed] of given) {
+    const warning = spec.warn?.(typed, false);
+    if (warning) config.warnings.push(warning);
+  }
+  for (const spec of fromFile) {
+    const warning = spec.warn?.(spec.name.replaceAll("-", "_"), true);
+    if (warning) config.warnings.push(warning);
+  }
   checkCombinations(config);
   if (config.chunkLimit < SMALL_CHUNK_BYTES) config.warnings.push(smallChunkWarning(config));
   return config;

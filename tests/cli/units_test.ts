@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { HELP, parseArgs, parseDuration, parseSize, suggestFlag } from "../../src/cli/args.ts";
 import { DeadLetterFile, formatDeadLetter, parseDeadLetter } from "../../src/cli/dead_letter.ts";
+import { parseConfig } from "../../src/cli/config_file.ts";
 import { UsageError } from "../../src/cli/errors.ts";
 import { type LineEvent, LineSplitter } from "../../src/cli/lines.ts";
 import { StopSwitch } from "../../src/cli/stop.ts";
@@ -211,6 +212,63 @@ describe("parseArgs", () => {
     assert.equal(c.warnings.length, 1);
     assert.match(c.warnings[0], /prefer/);
     assert.ok(!c.warnings[0].includes("SECRET123"));
+  });
+});
+
+describe("--config FILE", () => {
+  const files: Record<string, string> = {
+    "ship.conf": [
+      "# as a Fluentd user writes it",
+      "type = kinesis-aggregation",
+      "stream_name = logs",
+      "region = eu-west-1",
+      "buffer_chunk_limit = 300k",
+      "num_threads = 4",
+      "debug = true",
+      "aws_key_id = AKIDFILE",
+      "aws_sec_key = SECRET123",
+      "replay[] = a.ndjson",
+      "replay[] = b.ndjson",
+    ].join("\n"),
+    "fluentd.conf": "stream_name logs\n",
+    "typo.conf": "strem_name = logs\n",
+    "section.conf": "[match]\nstream_name = logs\n",
+    "bad.conf": "num_threads = lots\n",
+    "switch.conf": "debug = maybe\n",
+  };
+  const read = (path: string) => parseConfig(files[path], path);
+
+  it("reads the seed's names; flags win, and a repeated flag replaces the file's list", () => {
+    const c = parseArgs(["--config", "ship.conf", "--num-threads", "2"], read);
+    assert.equal(c.streamName, "logs");
+    assert.equal(c.region, "eu-west-1");
+    assert.equal(c.chunkLimit, 307_200);
+    assert.equal(c.numThreads, 2);
+    assert.equal(c.debug, true);
+    assert.equal(c.awsKeyId, "AKIDFILE");
+    assert.deepEqual(c.replay, ["a.ndjson", "b.ndjson"]);
+    assert.deepEqual(c.warnings, [], "a key in a file is not in ps: no warning");
+    const r = parseArgs(["--config=ship.conf", "--replay", "c.ndjson"], read);
+    assert.deepEqual(r.replay, ["c.ndjson"]);
+  });
+  it("names the file, the line's option and the fix, never a value", () => {
+    const cases: [string, RegExp][] = [
+      ["fluentd.conf", /write "stream_name = <value>"/],
+      ["typo.conf", /Unknown option strem_name in --config typo\.conf: did you mean stream_name\?/],
+      ["section.conf", /\[match\] sections are not used/],
+      ["bad.conf", /Cannot set num_threads in --config bad\.conf to "lots"/],
+      ["switch.conf", /debug in --config switch\.conf: use true or false/],
+    ];
+    for (const [file, message] of cases) {
+      assert.throws(() => parseArgs(["--config", file], read), (e: unknown) => {
+        assert.ok(e instanceof UsageError);
+        assert.match(e.message, message);
+        return true;
+      });
+    }
+  });
+  it("reports a missing file as a usage error", () => {
+    assert.throws(() => parseArgs(["--config", join(tempDir(), "nope.conf")]), /no such file/);
   });
 });
 
