@@ -1,46 +1,29 @@
 /**
- * Ship records into Amazon Kinesis Data Streams as KPL aggregates: a whole chunk
- * of user records becomes one Kinesis record, sent with one PutRecord.
+ * Ship records into Amazon Kinesis Data Streams as KPL aggregates, and read
+ * them back: the common path. A whole chunk of user records becomes one
+ * Kinesis record, sent with one PutRecord.
+ *
+ * - Producing: {@link KinesisProducer} and its options, delivery reports and errors.
+ * - The format: {@link aggregate} and {@link deaggregate}.
+ * - Consuming: {@link deaggregateEvent} (Lambda), {@link deaggregateRecords}
+ *   (GetRecords, SDK v3) and {@link DeaggregationStream}.
+ *
+ * More behind subpath exports: `/format` (the aggregator, keys, shard maps,
+ * limits, gzip, billing units), `/aws` (the Kinesis client, credential
+ * providers, error classification, proxies, retry policy).
  *
  * @example Aggregate and read back
  * ```ts
- * import { aggregate, deaggregate } from "./mod.ts";
+ * import { aggregate, deaggregate } from "@kpl/kinesis-producer";
  * const enc = new TextEncoder();
  * const [agg] = aggregate([{ data: enc.encode("a") }, { data: enc.encode("b") }]);
  * const back = deaggregate(agg.data, agg.partitionKey);
- * console.assert(back.length === 2);
+ * if (back.length !== 2) throw new Error("unexpected");
  * ```
  * @module
  */
 
-export type { AggregatedRecord, DeaggregatedRecord, UserRecord } from "./src/format/record.ts";
-export {
-  aggregate,
-  type AggregateOptions,
-  Aggregator,
-  type AggregatorOptions,
-} from "./src/format/aggregator.ts";
-export { deaggregate, type DeaggregateOptions } from "./src/format/deaggregate.ts";
-export {
-  AggregateFormatError,
-  RecordError,
-  type RecordErrorCode,
-  RecordTooLargeError,
-} from "./src/format/errors.ts";
-export {
-  MAX_HASH_KEY,
-  partitionKeyHash,
-  recordHashKey,
-  validateExplicitHashKey,
-  validatePartitionKey,
-} from "./src/format/keys.ts";
-export {
-  DEFAULT_MAX_RECORD_BYTES,
-  DEFAULT_TARGET_BYTES,
-  MAX_RECORD_BYTES_CEILING,
-} from "./src/format/limits.ts";
-export { type ShardHashRange, ShardMap } from "./src/format/shard_map.ts";
-
+// Producing
 export { type CloseOptions, KinesisProducer, type RecordKeys } from "./src/producer/producer.ts";
 export type {
   Delivery,
@@ -48,31 +31,49 @@ export type {
   KinesisProducerOptions,
   PutRecordClient,
 } from "./src/producer/options.ts";
+export type { ProducerStats } from "./src/producer/stats.ts";
+export type { Clock, TimerHandle } from "./src/producer/clock.ts";
+export type { GiveUpReason } from "./src/producer/retry.ts";
+
+// Errors
 export { ProducerClosedError } from "./src/producer/errors.ts";
 export {
-  type ProducerStats,
-  PUT_PAYLOAD_UNIT_BYTES,
-  putPayloadUnits,
-} from "./src/producer/stats.ts";
-export { type Clock, systemClock, type TimerHandle } from "./src/producer/clock.ts";
-export { backoffMs, type GiveUpReason, nextRetry, type RetryPolicy } from "./src/producer/retry.ts";
+  AggregateFormatError,
+  RecordError,
+  type RecordErrorCode,
+  RecordTooLargeError,
+} from "./src/format/errors.ts";
+export { KinesisError, type KinesisErrorKind, type ResponseMetadata } from "./src/aws/errors.ts";
+export { DecompressionError } from "./src/format/compression.ts";
 
-export * from "./src/aws/kinesis_client.ts";
-export { readStream, type ShardRecord } from "./src/aws/read_stream.ts";
+// The format
+export type { AggregatedRecord, DeaggregatedRecord, UserRecord } from "./src/format/record.ts";
+export { aggregate, type AggregateOptions } from "./src/format/aggregator.ts";
+export { deaggregate, type DeaggregateOptions } from "./src/format/deaggregate.ts";
+
+// Consuming
 export {
-  type Classification,
-  classifyError,
-  KinesisError,
-  type KinesisErrorKind,
-} from "./src/aws/errors.ts";
+  type ClientKinesisRecord,
+  type ConsumedRecord,
+  deaggregateEvent,
+  deaggregateRecords,
+  type DeaggregateRecordsOptions,
+  type GetRecordsRecord,
+  type KinesisRecordInput,
+  type LambdaKinesisEvent,
+  type LambdaKinesisRecord,
+} from "./src/consumer/records.ts";
+export { DeaggregationStream } from "./src/consumer/deaggregation_stream.ts";
+
+// Types the options refer to
 export type { AwsCredentials, CredentialProvider, FetchLike } from "./src/aws/types.ts";
 export type { DebugEvent, DebugSink } from "./src/aws/debug.ts";
-export type { HasherName } from "./src/aws/sha256.ts";
-export * from "./src/aws/credentials/mod.ts";
-export {
-  type ProxiedFetch,
-  proxyFetch,
-  type ProxyFetchOptions,
-  type ProxyRuntime,
-  ProxyUnsupportedError,
-} from "./src/runtime/proxy.ts";
+export type {
+  KinesisProtocol,
+  PutRecordInput,
+  PutRecordOutput,
+  RequestOptions,
+  StreamTarget,
+} from "./src/aws/kinesis_client.ts";
+export type { ShardHashRange } from "./src/format/shard_map.ts";
+export type { RecordCompression } from "./src/format/compression.ts";

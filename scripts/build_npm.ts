@@ -97,10 +97,10 @@ const pkg = readJson("package.json");
 const deno = readJson("deno.json");
 
 await build({
-  // Only what mod.ts reaches is compiled. src/cli/ (the Deno CLI and its
+  // Only what the entry points (the package's exports) reach is compiled. src/cli/ (the Deno CLI and its
   // kinesis-mock launcher) is left out: it is Deno-first, imports node:
   // modules statically, and is not part of the library's API.
-  entryPoints: ["mod.ts"],
+  entryPoints: ["mod.ts", "format.ts", "aws.ts"],
   outDir: "npm",
   // ES2024.String: String#isWellFormed (Node ≥ 20); DOM.Iterable: URLSearchParams iteration.
   compilerOptions: { target: "ES2022", lib: ["ES2022", "ES2024.String", "DOM", "DOM.Iterable"] },
@@ -112,7 +112,13 @@ await build({
     type: "module",
     main: "./esm/mod.js",
     types: "./esm/mod.d.ts",
-    exports: { ".": { types: "./esm/mod.d.ts", import: "./esm/mod.js" } },
+    // The same subpaths as deno.json's exports.
+    exports: Object.fromEntries(
+      Object.entries(deno.exports as Record<string, string>).map(([subpath, file]) => {
+        const base = file.replace(/^\.\//, "./esm/").replace(/\.ts$/, "");
+        return [subpath, { types: `${base}.d.ts`, import: `${base}.js` }];
+      }),
+    ),
     files: ["esm/"],
     sideEffects: false,
     engines: pkg.engines ?? { node: ">=20" },

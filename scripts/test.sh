@@ -23,6 +23,8 @@ deno task check
 deno publish --dry-run --allow-dirty --quiet
 step "Deno: unit, integration (LocalStack), CLI, runtimes (workerd)"
 deno test -A tests/
+step "Deno: the doc comments' examples (deno test --doc)"
+deno task test:doc
 step "Bun: unit tests and smoke test"
 deno task test:bun
 step "Node: runtime-neutral tests against the npm build"

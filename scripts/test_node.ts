@@ -7,8 +7,9 @@
  * (type-checking them against the package's `.d.ts` files), then runs
  * `node --test` on the result.
  *
- * - `mod.ts` becomes `"kinesis-kpl-producer"`, resolved through a link to
- *   `npm/`, so the package's `exports` map is what Node loads.
+ * - `mod.ts` becomes `"kinesis-kpl-producer"` (`format.ts` and `aws.ts` its
+ *   `/format` and `/aws` subpaths), resolved through a link to `npm/`, so the
+ *   package's `exports` map is what Node loads.
  * - Deep imports of `src/**` become the built `npm/esm/src/**.js` files.
  * - Test helpers (`tests/**`) and test-only infrastructure outside the package
  *   (`src/cli/kinesis_mock.ts`, `scripts/build_worker.ts`) are compiled from source.
@@ -29,6 +30,7 @@ import { fileURLToPath } from "node:url";
 /** Directories whose `*_test.ts` files run under Node. */
 const TEST_DIRS = [
   "tests/format",
+  "tests/consumer",
   "tests/producer",
   "tests/aws",
   "tests/runtimes",
@@ -39,6 +41,12 @@ const TEST_DIRS = [
 const SKIP: Record<string, string> = {};
 
 const PACKAGE = "kinesis-kpl-producer";
+/** The package's entry files and the specifiers that reach them through its `exports`. */
+const ENTRY_POINTS: Record<string, string> = {
+  "mod.ts": PACKAGE,
+  "format.ts": `${PACKAGE}/format`,
+  "aws.ts": `${PACKAGE}/aws`,
+};
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const stage = join(root, ".build", "node-tests");
 const built = join(root, "npm", "esm");
@@ -58,7 +66,7 @@ async function listTests(dir: string): Promise<string[]> {
 /** Where an import of `target` (absolute source path) points from the staged `from`. */
 function rewrite(target: string, fromStaged: string, queue: string[]): string {
   const rel = relative(root, target);
-  if (rel === "mod.ts") return PACKAGE;
+  if (rel in ENTRY_POINTS) return ENTRY_POINTS[rel];
   if (rel.startsWith("src/") && !rel.startsWith("src/cli/")) {
     const js = join(built, rel.replace(/\.ts$/, ".js"));
     if (!existsSync(js)) {

@@ -13,7 +13,8 @@
  *
  * Bundle: `deno task build:worker` (esbuild, browser conditions, no `node:`).
  */
-import { fromStatic, KinesisProducer, RecordError } from "../../mod.ts";
+import { KinesisProducer, RecordError } from "../../mod.ts";
+import { fromStatic } from "../../aws.ts";
 
 /** The Worker's bindings. */
 export interface Env {

@@ -126,7 +126,7 @@ export interface Classification {
  *
  * @example
  * ```ts
- * import { classifyError } from "./errors.ts";
+ * import { classifyError } from "@kpl/kinesis-producer/aws";
  * classifyError("ProvisionedThroughputExceededException", 400); // { kind: "throttling", retryable: true }
  * ```
  */
@@ -180,12 +180,64 @@ export function redact(text: string, secrets: readonly string[] = []): string {
 }
 
 /**
+ * Response metadata in the AWS SDK v3's shape (`error.$metadata`), so error
+ * handling ported from SDK code keeps working.
+ */
+export interface ResponseMetadata {
+  /** HTTP status; absent when no response came. */
+  httpStatusCode?: number;
+  /** The `x-amzn-RequestId` response header, when there was one. */
+  requestId?: string;
+  /** Attempts made for the call (the producer counts its retries of a chunk here). */
+  attempts: number;
+  /** Milliseconds spent waiting between those attempts, when the producer retried. */
+  totalRetryDelay: number;
+}
+
+/** Local codes with no AWS counterpart: their errors keep the name `"KinesisError"`. */
+const LOCAL_CODES: ReadonlySet<string> = new Set([
+  "NetworkError",
+  "InvalidResponse",
+  "MissingRegion",
+  "CredentialsError",
+  "SigningError",
+]);
+
+/** True unless `code` is one of ours: a local failure, or `Http<status>` for a response without a code. */
+export function hasAwsCode(code: string): boolean {
+  return !LOCAL_CODES.has(code) && !/^Http\d+$/.test(code);
+}
+
+/**
  * A failed Kinesis call. `kind` and `retryable` tell the caller what to do;
  * the message never holds a secret key, session token or signature.
+ *
+ * It also has the fields AWS SDK v3 code checks: `name` is the AWS error code
+ * (`"ProvisionedThroughputExceededException"`, `"ResourceNotFoundException"`,
+ * …, and the SDK's `"TimeoutError"`/`"AbortError"`), `$metadata` holds
+ * `httpStatusCode`, `requestId` and `attempts`, `$fault` is `"client"` or
+ * `"server"`, and `$retryable` is set for retryable errors. Errors without an
+ * AWS code (a network failure, an unreadable response, missing region or
+ * credentials) are named `"KinesisError"`; `instanceof KinesisError` holds for all.
+ *
+ * @example Handling ported from SDK code
+ * ```ts
+ * import { KinesisError } from "@kpl/kinesis-producer";
+ * const error: unknown = new KinesisError({
+ *   code: "ResourceNotFoundException",
+ *   message: "Stream logs not found",
+ *   status: 400,
+ *   requestId: "c0ffee",
+ * });
+ * if (error instanceof Error && error.name === "ResourceNotFoundException") {
+ *   const { httpStatusCode, requestId } = (error as KinesisError).$metadata;
+ *   if (httpStatusCode !== 400 || requestId !== "c0ffee") throw new Error("unexpected");
+ * }
+ * ```
  */
 export class KinesisError extends Error {
-  /** Always `"KinesisError"`. */
-  override readonly name = "KinesisError";
+  /** The AWS error code, or `"KinesisError"` for local failures without one. */
+  override readonly name: string;
   /** AWS error code (`ProvisionedThroughputExceededException`, …) or a local one (`NetworkError`, `TimeoutError`, `AbortError`, `InvalidResponse`, `MissingRegion`). */
   readonly code: string;
   /** HTTP status, 0 when no response came. */
@@ -198,6 +250,12 @@ export class KinesisError extends Error {
   readonly kind: KinesisErrorKind;
   /** Whether retrying (after what `kind` calls for) can succeed. */
   readonly retryable: boolean;
+  /** SDK v3's response metadata. `attempts` and `totalRetryDelay` are updated by the producer. */
+  readonly $metadata: ResponseMetadata;
+  /** SDK v3's fault side: `"server"` for 5xx and server-side codes, else `"client"`. */
+  readonly $fault: "client" | "server";
+  /** SDK v3's retry hint: present when retryable, `throttling` true for throttles. */
+  readonly $retryable?: { throttling?: boolean };
 
   /** Builds the error, classifying `code`/`status`/`message` unless `kind` is given. */
   constructor(init: KinesisErrorInit) {
@@ -209,6 +267,7 @@ export class KinesisError extends Error {
       `${prefix}${init.code}: ${message}`,
       init.cause === undefined ? undefined : { cause: init.cause },
     );
+    this.name = hasAwsCode(init.code) ? init.code : "KinesisError";
     this.code = init.code;
     this.status = status;
     if (init.requestId !== undefined) this.requestId = init.requestId;
@@ -216,6 +275,12 @@ export class KinesisError extends Error {
     const classified = classifyError(init.code, status, init.message);
     this.kind = init.kind ?? classified.kind;
     this.retryable = this.kind !== "fatal";
+    const metadata: ResponseMetadata = { attempts: 1, totalRetryDelay: 0 };
+    if (status > 0) metadata.httpStatusCode = status;
+    if (init.requestId !== undefined) metadata.requestId = init.requestId;
+    this.$metadata = metadata;
+    this.$fault = isTransient(init.code, status) ? "server" : "client";
+    if (this.retryable) this.$retryable = { throttling: this.kind === "throttling" };
   }
 }
 

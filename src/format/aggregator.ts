@@ -132,7 +132,7 @@ function resolve(options: AggregatorOptions): Settings {
  *
  * @example Ship aggregates as they fill
  * ```ts
- * import { Aggregator } from "./mod.ts";
+ * import { Aggregator } from "@kpl/kinesis-producer/format";
  * const agg = new Aggregator({ targetBytes: 64 * 1024 });
  * const ready = [];
  * for (let i = 0; i < 1000; i++) {
@@ -314,11 +314,11 @@ export interface AggregateOptions extends AggregatorOptions {
  *
  * @example
  * ```ts
- * import { aggregate, deaggregate } from "./mod.ts";
+ * import { aggregate, deaggregate } from "@kpl/kinesis-producer";
  * const enc = new TextEncoder();
  * const [agg] = aggregate([{ data: enc.encode("a") }, { data: enc.encode("b") }]);
  * const back = deaggregate(agg.data, agg.partitionKey);
- * console.assert(back.length === 2);
+ * if (back.length !== 2) throw new Error("unexpected");
  * ```
  */
 export function aggregate(

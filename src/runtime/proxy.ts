@@ -145,7 +145,7 @@ async function splitRequest(
  *
  * @example Deno, Bun or Node
  * ```ts ignore
- * import { proxyFetch } from "./proxy.ts";
+ * import { proxyFetch } from "@kpl/kinesis-producer/aws";
  * const fetch = await proxyFetch("http://proxy.internal:3128");
  * const response = await fetch("https://example.com/");
  * await fetch.close();

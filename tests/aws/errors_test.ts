@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   classifyError,
+  hasAwsCode,
   KinesisError,
   type KinesisErrorKind,
   redact,
@@ -74,7 +75,10 @@ describe("classifyError", () => {
       assert.equal(e.retryable, kind !== "fatal");
       assert.equal(e.code, code);
       assert.equal(e.status, status);
-      assert.equal(e.name, "KinesisError");
+      assert.equal(e.name, hasAwsCode(code) ? code : "KinesisError");
+      assert.equal(e.$metadata.httpStatusCode, status || undefined);
+      assert.equal(e.$fault, kind === "transient" ? "server" : "client");
+      assert.equal(e.$retryable !== undefined, kind !== "fatal");
       assert.ok(e instanceof Error);
     });
   }
@@ -122,5 +126,44 @@ describe("redaction", () => {
   it("truncates long messages", () => {
     const e = new KinesisError({ code: "X", message: "y".repeat(10_000) });
     assert.ok(e.message.length < 600);
+  });
+});
+
+describe("KinesisError in the AWS SDK v3's shape", () => {
+  it("name is the AWS code; $metadata has httpStatusCode, requestId, attempts", () => {
+    const e = new KinesisError({
+      code: "ProvisionedThroughputExceededException",
+      message: "Rate exceeded for shard shardId-000000000001",
+      status: 400,
+      requestId: "f00d-1",
+      action: "PutRecord",
+    });
+    // What SDK code checks, exactly as it checks it.
+    assert.equal(e.name, "ProvisionedThroughputExceededException");
+    assert.deepEqual(e.$metadata, {
+      httpStatusCode: 400,
+      requestId: "f00d-1",
+      attempts: 1,
+      totalRetryDelay: 0,
+    });
+    assert.equal(e.$fault, "client");
+    assert.deepEqual(e.$retryable, { throttling: true });
+    assert.ok(e instanceof KinesisError && e.kind === "throttling");
+  });
+
+  it("server faults, the SDK's TimeoutError/AbortError names, and local failures", () => {
+    const server = new KinesisError({ code: "InternalFailure", message: "x", status: 500 });
+    assert.equal(server.name, "InternalFailure");
+    assert.equal(server.$fault, "server");
+    assert.deepEqual(server.$retryable, { throttling: false });
+    assert.equal(new KinesisError({ code: "TimeoutError", message: "x" }).name, "TimeoutError");
+    assert.equal(new KinesisError({ code: "AbortError", message: "x" }).name, "AbortError");
+    for (const code of ["NetworkError", "InvalidResponse", "MissingRegion", "Http502"]) {
+      const local = new KinesisError({ code, message: "x" });
+      assert.equal(local.name, "KinesisError", code);
+      assert.equal(local.$metadata.httpStatusCode, undefined);
+    }
+    const fatal = new KinesisError({ code: "ValidationException", message: "x", status: 400 });
+    assert.equal(fatal.$retryable, undefined);
   });
 });

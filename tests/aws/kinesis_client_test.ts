@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { encodeCbor } from "../../src/aws/cbor.ts";
 import type { DebugEvent } from "../../src/aws/debug.ts";
-import { KinesisError } from "../../src/aws/errors.ts";
+import { hasAwsCode, KinesisError } from "../../src/aws/errors.ts";
 import {
   defaultTimeoutMs,
   KinesisClient,
@@ -388,7 +388,12 @@ describe("KinesisClient errors", () => {
         for (const [k, v] of Object.entries(want)) {
           assert.equal((e as unknown as Record<string, unknown>)[k], v, `${k} in ${e.message}`);
         }
-        assert.equal(e.name, "KinesisError");
+        const error = e as KinesisError;
+        // The SDK v3 shape: name is the AWS code, $metadata the response.
+        assert.equal(error.name, hasAwsCode(error.code) ? error.code : "KinesisError");
+        assert.equal(error.$metadata.httpStatusCode, error.status || undefined);
+        assert.equal(error.$metadata.requestId, error.requestId);
+        assert.equal(error.$metadata.attempts, 1);
       });
     });
   }

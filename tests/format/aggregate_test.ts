@@ -11,7 +11,7 @@ import {
   RecordTooLargeError,
   ShardMap,
   type UserRecord,
-} from "../../mod.ts";
+} from "../../format.ts";
 import { bytes, int, rng, text } from "../support/random.ts";
 
 const enc = new TextEncoder();

@@ -8,15 +8,13 @@ import {
   type AwsCredentials,
   deaggregate,
   type DeliveryFailure,
-  KinesisClient,
   KinesisError,
   type KinesisProducerOptions,
   type KinesisProtocol,
-  partitionKeyHash,
-  readStream,
   RecordTooLargeError,
-  type Shard,
 } from "../../mod.ts";
+import { partitionKeyHash } from "../../format.ts";
+import { KinesisClient, readStream, type Shard } from "../../aws.ts";
 import { KinesisProducer } from "../../src/producer/producer.ts";
 import { type LocalStack, localStackUnavailable, startLocalStack } from "../harness/localstack.ts";
 import { type SigV4Proxy, startSigV4Proxy } from "../support/sigv4_proxy.ts";

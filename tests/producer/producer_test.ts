@@ -1,11 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  deaggregate,
-  DEFAULT_MAX_RECORD_BYTES,
-  RecordError,
-  RecordTooLargeError,
-} from "../../mod.ts";
+import { deaggregate, RecordError, RecordTooLargeError } from "../../mod.ts";
+import { DEFAULT_MAX_RECORD_BYTES } from "../../format.ts";
 import { KinesisProducer } from "../../src/producer/producer.ts";
 import type { DeliveryFailure, KinesisProducerOptions } from "../../src/producer/options.ts";
 import { ProducerClosedError } from "../../src/producer/errors.ts";

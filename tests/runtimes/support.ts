@@ -8,12 +8,8 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import {
-  deaggregate,
-  type DeaggregatedRecord,
-  KinesisClient,
-  readStream as readAllShards,
-} from "../../mod.ts";
+import { deaggregate, type DeaggregatedRecord } from "../../mod.ts";
+import { KinesisClient, readStream as readAllShards } from "../../aws.ts";
 
 /** Which runtime runs this test. */
 export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis

@@ -50,7 +50,7 @@ export const EXPIRY_MARGIN_MS = 10_000;
  *
  * @example
  * ```ts
- * import { cachedProvider } from "./cache.ts";
+ * import { cachedProvider } from "@kpl/kinesis-producer/aws";
  * let loads = 0;
  * const provider = cachedProvider(() => {
  *   loads++;

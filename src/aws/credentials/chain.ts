@@ -34,9 +34,9 @@ export interface NamedProvider {
  *
  * @example
  * ```ts
- * import { chainProviders } from "./chain.ts";
- * import { fromEnv } from "./env.ts";
- * import { fromStatic } from "./static.ts";
+ * import { chainProviders } from "@kpl/kinesis-producer/aws";
+ * import { fromEnv } from "@kpl/kinesis-producer/aws";
+ * import { fromStatic } from "@kpl/kinesis-producer/aws";
  * const provider = chainProviders([
  *   { name: "environment", provider: fromEnv({ env: () => undefined }) },
  *   { name: "static", provider: fromStatic({ accessKeyId: "AKID", secretAccessKey: "s" }) },
@@ -124,7 +124,7 @@ export interface DefaultCredentialsOptions {
  *
  * @example Nothing configured
  * ```ts
- * import { defaultCredentials } from "./chain.ts";
+ * import { defaultCredentials } from "@kpl/kinesis-producer/aws";
  * const provider = defaultCredentials({ env: (name) => ({ AWS_EC2_METADATA_DISABLED: "true", HOME: "/nonexistent" })[name] });
  * await provider().catch((e) => console.log(e.code)); // CredentialsNotFound
  * ```

@@ -71,7 +71,7 @@ function allowedFullUri(url: URL): boolean {
  *
  * @example
  * ```ts ignore
- * import { fromContainer } from "./container.ts";
+ * import { fromContainer } from "@kpl/kinesis-producer/aws";
  * const creds = await fromContainer()(); // inside an ECS task
  * ```
  * @throws {CredentialsError} `CredentialsUnavailable` when neither URI variable is set; `InvalidConfiguration` for a full URI that is not https or a local / agent address; `CredentialsFetchFailed` when the agent fails.

@@ -38,7 +38,7 @@ const SOURCE = "environment";
  *
  * @example From the process environment
  * ```ts
- * import { fromEnv } from "./env.ts";
+ * import { fromEnv } from "@kpl/kinesis-producer/aws";
  * const provider = fromEnv({ env: (name) => ({ AWS_ACCESS_KEY_ID: "AKID", AWS_SECRET_ACCESS_KEY: "s" })[name] });
  * console.log((await provider()).accessKeyId); // AKID
  * ```
@@ -75,7 +75,7 @@ export function fromEnv(options: EnvCredentialsOptions = {}): CredentialProvider
  *
  * @example
  * ```ts
- * import { regionFromEnv } from "./env.ts";
+ * import { regionFromEnv } from "@kpl/kinesis-producer/aws";
  * console.log(regionFromEnv((name) => name === "AWS_REGION" ? "eu-west-1" : undefined)); // eu-west-1
  * ```
  */

@@ -72,7 +72,7 @@ export function imdsEndpoint(env?: EnvReader): string {
  *
  * @example
  * ```ts ignore
- * import { fromInstanceMetadata } from "./imds.ts";
+ * import { fromInstanceMetadata } from "@kpl/kinesis-producer/aws";
  * const creds = await fromInstanceMetadata()(); // on EC2 with an instance role
  * ```
  * @throws {CredentialsError} `CredentialsUnavailable` when disabled (`AWS_EC2_METADATA_DISABLED=true`), not in a server runtime, nothing answers, or the instance has no role; `CredentialsFetchFailed` when an endpoint that answered before fails.

@@ -58,7 +58,7 @@ class Credentials implements AwsCredentials {
  *
  * @example Printing hides the secret
  * ```ts
- * import { safeCredentials } from "./safe.ts";
+ * import { safeCredentials } from "@kpl/kinesis-producer/aws";
  * const c = safeCredentials({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s3cr3t" });
  * console.log(String(c)); // AwsCredentials(AKIDEXAMPLE)
  * ```

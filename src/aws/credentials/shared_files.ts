@@ -70,7 +70,7 @@ interface Profiles {
  *
  * @example
  * ```ts ignore
- * import { fromSharedFiles } from "./shared_files.ts";
+ * import { fromSharedFiles } from "@kpl/kinesis-producer/aws";
  * const creds = await fromSharedFiles({ profile: "producer" })();
  * ```
  * @throws {CredentialsError} `CredentialsUnavailable` when there is no file system, no such profile or no credentials in it; `InvalidConfiguration` for a broken role profile (no source, a source loop, unsupported settings).

@@ -28,7 +28,7 @@ export interface StaticCredentialsOptions {
  *
  * @example Static keys
  * ```ts
- * import { fromStatic } from "./static.ts";
+ * import { fromStatic } from "@kpl/kinesis-producer/aws";
  * const provider = fromStatic({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" });
  * const creds = await provider();
  * console.log(creds.accessKeyId); // AKIDEXAMPLE

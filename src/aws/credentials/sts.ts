@@ -121,7 +121,7 @@ export interface WebIdentityOptions extends StsClientOptions {
  *
  * @example
  * ```ts
- * import { stsEndpointFor } from "./sts.ts";
+ * import { stsEndpointFor } from "@kpl/kinesis-producer/aws";
  * console.log(stsEndpointFor("cn-north-1", () => undefined)); // https://sts.cn-north-1.amazonaws.com.cn
  * ```
  */
@@ -169,7 +169,7 @@ function scrub(text: string, secrets: readonly (string | undefined)[]): string {
  *
  * @example
  * ```ts
- * import { readStsResponse } from "./sts.ts";
+ * import { readStsResponse } from "@kpl/kinesis-producer/aws";
  * const xml = `<AssumeRoleResponse><AssumeRoleResult><Credentials>
  *   <AccessKeyId>ASIAX</AccessKeyId><SecretAccessKey>s</SecretAccessKey>
  *   <SessionToken>t</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration>
@@ -437,8 +437,8 @@ function requireRoleArn(roleArn: string): void {
  *
  * @example Assume a role with an external id
  * ```ts ignore
- * import { fromAssumeRole } from "./sts.ts";
- * import { fromEnv } from "./env.ts";
+ * import { fromAssumeRole } from "@kpl/kinesis-producer/aws";
+ * import { fromEnv } from "@kpl/kinesis-producer/aws";
  * const provider = fromAssumeRole({
  *   roleArn: "arn:aws:iam::123456789012:role/producer",
  *   externalId: "shared-secret-id",
@@ -481,7 +481,7 @@ export function fromAssumeRole(options: AssumeRoleOptions): CredentialProvider {
  *
  * @example
  * ```ts ignore
- * import { fromWebIdentity } from "./sts.ts";
+ * import { fromWebIdentity } from "@kpl/kinesis-producer/aws";
  * const provider = fromWebIdentity({
  *   roleArn: "arn:aws:iam::123456789012:role/producer",
  *   webIdentityToken: () => Deno.readTextFile("/var/run/token"),

@@ -43,7 +43,7 @@ const SOURCE = "web identity";
  *
  * @example
  * ```ts ignore
- * import { fromTokenFile } from "./web_identity.ts";
+ * import { fromTokenFile } from "@kpl/kinesis-producer/aws";
  * const creds = await fromTokenFile()(); // with AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN set
  * ```
  * @throws {CredentialsError} `CredentialsUnavailable` when the variables are unset or there is no file system; `InvalidConfiguration` when the token file cannot be read.
