@@ -8,7 +8,7 @@
  *   proves every contender still works and exits non-zero if one breaks.
  *
  * Flags: `--smoke`, `--out DIR`, `--skip-ship` (skip the 1 GB memory run),
- * `--only aggregation,signing,e2e,wire,units,ship`, `--runtimes deno,node` (the
+ * `--only aggregation,md5,signing,e2e,wire,units,ship`, `--runtimes deno,node` (the
  * runtimes contenders run in; Node runs esbuild bundles of the same scripts).
  * @module
  */
@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { benchAggregation } from "./aggregation.ts";
+import { benchMd5 } from "./md5.ts";
 import {
   DATASETS,
   machineInfo,
@@ -52,6 +53,7 @@ const results: BenchResults = {
   durationS: 0,
   aggregation: [],
   endToEnd: [],
+  md5: [],
   gaps: [],
   failures: [],
 };
@@ -100,6 +102,16 @@ if (want("aggregation")) {
         );
       }
     }
+  }
+}
+
+if (want("md5")) {
+  for (const runtime of runtimes) {
+    const m = await step(
+      `md5 in ${runtime}`,
+      () => benchMd5(smoke ? { rounds: 1, runtime, smoke } : { rounds: 5, runtime }),
+    );
+    if (m) results.md5.push(m);
   }
 }
 

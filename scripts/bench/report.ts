@@ -6,6 +6,7 @@
 import type { AggregationResult } from "./aggregation.ts";
 import type { MachineInfo } from "./common.ts";
 import type { EndToEndResult } from "./end_to_end.ts";
+import type { Md5Result } from "./md5.ts";
 import type { UnitsRow } from "./payload_units.ts";
 import type { SigningResult } from "./signing.ts";
 import type { WireRow } from "./wire_bytes.ts";
@@ -19,6 +20,7 @@ export interface BenchResults {
   aggregation: AggregationResult[];
   signing?: SigningResult;
   endToEnd: EndToEndResult[];
+  md5: Md5Result[];
   wireBytes?: { rows: WireRow[] };
   payloadUnits?: { rows: UnitsRow[] };
   shipMemory?: Record<string, unknown>;
@@ -261,6 +263,26 @@ export function resultsMarkdown(r: BenchResults): string {
       p(`| ${a.runtime} | ${int(k.recordsPerCpuSec)} | ${int(d.recordsPerCpuSec)} | ${range(q)} | ${
         int(k.aggregates)
       } | ${int(d.aggregates)} |`);
+    }
+    p();
+  }
+  if (r.md5.length) {
+    p("### MD5 candidates, per runtime (chooses `src/format/md5.ts`)");
+    p();
+    p(`ns of CPU per hash, each candidate and size in its own process, median of ${
+      r.md5[0].rounds
+    } alternating rounds; *vs node:crypto* = per-round node:crypto ns / candidate ns (above 1: faster), median and range. 250,000 B is an aggregate body, 24 B a partition key.`);
+    p();
+    p("| Runtime | Bytes | Candidate | ns per hash | MB/s | vs node:crypto |");
+    p("|---|---:|---|---:|---:|---:|");
+    for (const m of r.md5) {
+      for (const row of m.rows) {
+        for (const c of row.candidates) {
+          p(`| ${m.runtime} | ${int(row.bytes)} | ${c.name} | ${int(c.medianNs)} | ${
+            f(c.mbPerSec, 0)
+          } | ${range(c.vsNode)} |`);
+        }
+      }
     }
     p();
   }

@@ -5,7 +5,7 @@
  */
 import { RecordError } from "./errors.ts";
 import { MAX_PARTITION_KEY_CHARS } from "./limits.ts";
-import { md5 } from "./md5.ts";
+import { md5Key } from "./md5.ts";
 
 const encoder = new TextEncoder();
 
@@ -66,7 +66,7 @@ export function utf8(text: string): Uint8Array {
 
 /** The hash Kinesis routes a partition key by: MD5 read as a big-endian 128-bit integer. */
 export function partitionKeyHash(partitionKey: string): bigint {
-  const digest = md5(utf8(partitionKey));
+  const digest = md5Key(utf8(partitionKey));
   let hex = "0x";
   for (let i = 0; i < digest.length; i++) hex += digest[i].toString(16).padStart(2, "0");
   return BigInt(hex);

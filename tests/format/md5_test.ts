@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { md5, md5Native, md5Portable } from "../../src/format/md5.ts";
+import { md5, md5Key, md5Native, md5Portable, md5WasmReady } from "../../src/format/md5.ts";
 import { bytes, rng } from "../support/random.ts";
 
 describe("md5", () => {
@@ -15,6 +15,20 @@ describe("md5", () => {
       const data = bytes(rand, n);
       assert.deepEqual([...md5Native!(data)], [...md5Portable(data)], `size ${n}`);
     }
+  });
+
+  it("uses the WebAssembly MD5 for keys here, identical to the others on many sizes", async () => {
+    assert.equal(await md5WasmReady, true, "hash-wasm compiles where node:crypto exists");
+    const rand = rng(9);
+    for (const n of [0, 1, 24, 55, 56, 63, 64, 65, 256, 1024, 65_536 + 3]) {
+      const data = bytes(rand, n);
+      const want = [...md5Portable(data)];
+      assert.deepEqual([...md5Key(data)], want, `size ${n}`);
+      assert.deepEqual([...md5Key(data)], want, `size ${n}, hasher reused`);
+    }
+    // Multi-byte UTF-8 keys, as partition keys arrive.
+    const key = new TextEncoder().encode("clé-🔑-" + "x".repeat(200));
+    assert.deepEqual([...md5Key(key)], [...md5Native!(key)]);
   });
 
   it("matches the RFC 1321 vectors", () => {
