@@ -22,6 +22,11 @@ export interface DebugEvent {
   retry: number;
   /** AWS error code or failure kind, when the call failed. */
   error?: string;
+  /**
+   * Why it failed, redacted and at most 200 characters: the service's message
+   * or the network cause (`"connection refused (ECONNREFUSED) to 127.0.0.1:4567"`).
+   */
+  cause?: string;
   /** Request body size in bytes. */
   bytes?: number;
   /** A remark on a response the client accepted but found odd (never data or secrets). */
@@ -42,6 +47,7 @@ export function formatDebugEvent(e: DebugEvent): string {
   parts.push(`retry=${e.retry}`);
   if (e.requestId) parts.push(`requestId=${e.requestId}`);
   if (e.error) parts.push(`error=${e.error}`);
+  if (e.cause) parts.push(`cause=${JSON.stringify(e.cause)}`);
   if (e.note) parts.push(`note=${JSON.stringify(e.note)}`);
   return parts.join(" ");
 }

@@ -13,6 +13,7 @@
 import { describeRedirect, isRedirect, NO_REDIRECTS } from "./redirect.ts";
 import type { DebugSink } from "./debug.ts";
 import { KinesisError, type KinesisErrorKind, redact } from "./errors.ts";
+import { describeNetworkCause, networkCause } from "./network_cause.ts";
 import type { RequestOptions } from "./kinesis_types.ts";
 import type { Signer } from "./signer.ts";
 import type { AwsCredentials, CredentialProvider, FetchLike } from "./types.ts";
@@ -241,7 +242,7 @@ export class RequestPath {
   ): Promise<Attempt> {
     const secrets = [credentials.secretAccessKey, credentials.sessionToken ?? ""];
     const started = performance.now();
-    const event = (status: number, requestId?: string, error?: string) => {
+    const event = (status: number, requestId?: string, error?: string, cause?: string) => {
       if (!this.#debug) return;
       try {
         this.#debug({
@@ -252,6 +253,7 @@ export class RequestPath {
           requestId,
           retry: (options.retry ?? 0) + attempt,
           error,
+          ...(cause === undefined ? {} : { cause }),
           bytes: body.length,
         });
       } catch {
@@ -270,7 +272,9 @@ export class RequestPath {
       serverTime?: number,
     ): Attempt => {
       const error = new KinesisError({ ...init, action, secrets });
-      event(init.status ?? 0, init.requestId, init.code);
+      // The redacted message without its "Action: Code: " prefix says why, for --debug.
+      const why = error.message.slice(`${action}: ${init.code}: `.length);
+      event(init.status ?? 0, init.requestId, init.code, why.slice(0, 200));
       return { ok: false, error, serverTime };
     };
 
@@ -333,7 +337,7 @@ export class RequestPath {
         })
         : fail({
           code: "NetworkError",
-          message: `request failed: ${describe(cause)}`,
+          message: `request failed: ${describeFetchFailure(cause, this.#endpoint)}`,
           kind: "transient",
           cause: redactCause(cause, secrets),
         });
@@ -418,12 +422,41 @@ function describe(cause: unknown): string {
   return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
 }
 
-// Causes are kept for debugging, but their messages pass through redaction too.
-function redactCause(cause: unknown, secrets: readonly string[]): unknown {
+// "connection refused (ECONNREFUSED) to 127.0.0.1:4567", or the runtime's own words.
+function describeFetchFailure(cause: unknown, endpoint: URL): string {
+  const found = networkCause(cause);
+  if (!found) return describe(cause);
+  const port = endpoint.port || (endpoint.protocol === "https:" ? "443" : "80");
+  return describeNetworkCause(found, `${endpoint.hostname}:${port}`);
+}
+
+// Fields of runtime network errors worth keeping on a redacted copy.
+const CAUSE_FIELDS = ["code", "errno", "syscall", "address", "port", "hostname"] as const;
+
+// Causes are kept (the whole chain, codes included) for debugging, but their messages pass
+// through redaction too. A runtime that gives no code (Deno) gets the inferred one.
+function redactCause(cause: unknown, secrets: readonly string[], depth = 0): unknown {
   if (!(cause instanceof Error)) return redact(String(cause), secrets);
   const clean = redact(cause.message, secrets);
-  if (clean === cause.message) return cause;
-  const copy = new Error(clean);
+  const inner = depth < 4 && cause.cause !== undefined
+    ? redactCause(cause.cause, secrets, depth + 1)
+    : cause.cause;
+  const code = depth === 0 && networkCause(cause)?.code;
+  const needsCode = code && !chainHasCode(cause);
+  if (clean === cause.message && inner === cause.cause && !needsCode) return cause;
+  const copy = new Error(clean, inner === undefined ? undefined : { cause: inner });
   copy.name = cause.name;
+  const fields = copy as unknown as Record<string, unknown>;
+  for (const key of CAUSE_FIELDS) {
+    if (key in cause) fields[key] = (cause as unknown as Record<string, unknown>)[key];
+  }
+  if (needsCode) fields.code = code;
   return copy;
+}
+
+function chainHasCode(error: unknown): boolean {
+  for (let e = error, i = 0; e instanceof Error && i < 8; e = e.cause, i++) {
+    if (typeof (e as { code?: unknown }).code === "string") return true;
+  }
+  return false;
 }
