@@ -26,6 +26,7 @@
 // Producing
 export { type CloseOptions, KinesisProducer, type RecordKeys } from "./src/producer/producer.ts";
 export type {
+  Aggregation,
   Delivery,
   DeliveryFailure,
   KinesisProducerOptions,

@@ -7,11 +7,10 @@
  */
 import { RecordError } from "../format/errors.ts";
 import { ProducerClosedError } from "../producer/errors.ts";
-import type { Delivery, DeliveryFailure } from "../producer/options.ts";
+import type { DeliveryFailure } from "../producer/options.ts";
 import type { KinesisProducer } from "../producer/producer.ts";
 import { type DeadLetter, type DeadLetterFile, parseDeadLetter } from "./dead_letter.ts";
 import type { LineEvent } from "./lines.ts";
-import type { Settle } from "./settlement.ts";
 import type { RunCounts } from "./summary.ts";
 import type { RecordDigest } from "./verify.ts";
 
@@ -40,8 +39,6 @@ export class Shipper {
   readonly #maxRecordBytes: number;
   readonly #replayFragments: boolean;
   #overflowing = false;
-  // Who to tell when a record settles (checkpoints, spool), by the array put.
-  readonly #settles = new WeakMap<Uint8Array, Settle>();
 
   /**
    * `digest`: when given, every accepted record is added and every failed one
@@ -72,33 +69,17 @@ export class Shipper {
     for (const record of failure.records) {
       this.#deadLetter(record.data, failure.reason, failure.error.message);
       this.#digest?.remove(record.data);
-      this.#settled(record.data);
     }
   };
-
-  /** The producer's `onDelivered`: settles each delivered record. */
-  readonly onDelivered = (delivery: Delivery): void => {
-    for (const record of delivery.userRecords) this.#settled(record.data);
-  };
-
-  #settled(data: Uint8Array): void {
-    const settle = this.#settles.get(data);
-    if (!settle) return;
-    this.#settles.delete(data);
-    settle();
-  }
 
   /**
    * Ships one record. Resolves true once accepted (the producer may still
    * fail it later), false when it was refused (too large, producer closed)
-   * and went to the dead-letter file. `settle`, when given, is called once the
-   * record is delivered or in the dead-letter file (`data` must be an array
-   * of its own: settlement is tracked by identity).
+   * and went to the dead-letter file.
    */
-  async put(data: Uint8Array, settle?: Settle): Promise<boolean> {
+  async put(data: Uint8Array): Promise<boolean> {
     // Added before the put: its chunk may fail (and be removed) before the put's promise settles.
     this.#digest?.add(data);
-    if (settle) this.#settles.set(data, settle);
     try {
       await this.#producer!.put(data);
       return true;
@@ -110,10 +91,8 @@ export class Shipper {
       } else if (error instanceof ProducerClosedError) {
         this.#deadLetter(data, "closed", error.message);
       } else {
-        this.#settles.delete(data);
         throw error;
       }
-      this.#settled(data);
       return false;
     }
   }

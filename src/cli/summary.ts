@@ -32,8 +32,10 @@ export interface Summary {
   bytes: number;
   /** Input bytes read. */
   bytesRead: number;
-  /** PutRecord calls, retries included. */
+  /** Calls (PutRecord and PutRecords), retries included. */
   putRecordCalls: number;
+  /** Calls by kind: `PutRecord`, `PutRecords`. */
+  callsByKind: Record<string, number>;
   /** Retries. */
   retries: number;
   /** Throttled attempts. */
@@ -96,6 +98,7 @@ export function buildSummary(
     bytes: stats.bytes,
     bytesRead: counts.bytesRead,
     putRecordCalls: stats.calls,
+    callsByKind: stats.callsByKind,
     retries: stats.retries,
     throttles: stats.throttles,
     elapsedSeconds: Math.round(elapsedMs) / 1000,
@@ -135,7 +138,13 @@ export function formatSummary(s: Summary): string {
     `${s.interrupted ? `stopped by ${s.interrupted}: ` : ""}delivered ${n(s.recordsDelivered)} of ${
       n(s.recordsRead)
     } records in ${secs.toFixed(1)} s${rate}`,
-    `  chunks ${n(s.chunks)} (${formatBytes(s.bytes)}), PutRecord calls ${n(s.putRecordCalls)}, ` +
+    `  chunks ${n(s.chunks)} (${formatBytes(s.bytes)}), calls ${n(s.putRecordCalls)}` +
+    (s.callsByKind
+      ? ` (${
+        Object.entries(s.callsByKind).map(([kind, count]) => `${kind} ${n(count)}`).join(", ")
+      })`
+      : "") +
+    `, ` +
     `retries ${n(s.retries)}, throttles ${n(s.throttles)}`,
     `  failures ${n(s.recordsFailed)} records` +
     (s.chunksFailed > 0 ? ` (${n(s.chunksFailed)} chunk${s.chunksFailed === 1 ? "" : "s"})` : "") +

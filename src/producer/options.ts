@@ -8,8 +8,15 @@ import type {
   KinesisProtocol,
   PutRecordInput,
   PutRecordOutput,
+  PutRecordsInput,
+  PutRecordsOutput,
   RequestOptions,
 } from "../aws/kinesis_client.ts";
+import {
+  DEFAULT_PUT_RECORDS_LIMITS,
+  PUT_RECORDS_MAX_BYTES_CEILING,
+  type PutRecordsLimits,
+} from "../aws/request_limits.ts";
 import type { AwsCredentials, CredentialProvider, FetchLike } from "../aws/types.ts";
 import type { ShardHashRange } from "../format/shard_map.ts";
 import type { UserRecord } from "../format/record.ts";
@@ -17,10 +24,38 @@ import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_TARGET_BYTES } from "../format/limits
 import { type Clock, systemClock } from "./clock.ts";
 import type { GiveUpReason, RetryPolicy } from "./retry.ts";
 
-/** The one call the producer makes. `KinesisClient` implements it; tests inject fakes. */
+/**
+ * The calls the producer makes. `KinesisClient` implements them; tests inject
+ * fakes. Without `putRecords`, every entry goes as its own `PutRecord`.
+ */
 export interface PutRecordClient {
-  /** Sends one record (here: one aggregate). */
+  /** Sends one record (one aggregate, or one user record unaggregated). */
   putRecord(input: PutRecordInput, options?: RequestOptions): Promise<PutRecordOutput>;
+  /** Sends up to 500 records; answers per entry. */
+  putRecords?(input: PutRecordsInput, options?: RequestOptions): Promise<PutRecordsOutput>;
+}
+
+/**
+ * How user records become Kinesis records: `"on"` packs them into KPL
+ * aggregates; `"off"` sends each as its own Kinesis record (for consumers
+ * without a deaggregator), batched by PutRecords.
+ */
+export type Aggregation = "on" | "off";
+
+/** The aggregation modes {@link resolveAggregation} accepts. */
+export const AGGREGATION_MODES: readonly Aggregation[] = ["on", "off"];
+
+/**
+ * Resolves the `aggregation` option: the one place a mode is chosen, so new
+ * modes (one that asks the stream) are added here. Throws `RangeError`.
+ */
+export function resolveAggregation(value: unknown = "on"): Aggregation {
+  if ((AGGREGATION_MODES as readonly unknown[]).includes(value)) return value as Aggregation;
+  throw new RangeError(
+    `Cannot set aggregation to ${JSON.stringify(value)}: it must be one of ${
+      AGGREGATION_MODES.map((m) => `"${m}"`).join(", ")
+    }`,
+  );
 }
 
 /** A chunk that could not be delivered, with the user records inside it. */
@@ -102,8 +137,35 @@ export interface KinesisProducerOptions {
    * @default {false}
    */
   keyed?: boolean;
-  /** Keyed mode: the stream's shard hash ranges, to pack chunks per shard instead of per key. */
+  /**
+   * Keyed mode: the stream's shard hash ranges, to pack chunks per shard
+   * instead of per key. In any mode, they also let the producer track
+   * throttling per shard (a window and a pause per shard).
+   */
   shards?: readonly ShardHashRange[];
+  /**
+   * `"on"`: user records go in KPL aggregates. `"off"`: each user record is
+   * its own Kinesis record, batched by PutRecords (up to 500 per call), for
+   * consumers that cannot deaggregate. `put` validates keys and sizes either way.
+   * @default {"on"}
+   */
+  aggregation?: Aggregation;
+  /**
+   * Collection: when several aggregates are ready at once (the in-flight
+   * window is full, or a linger cut many), send them in one PutRecords, up to
+   * 500 entries and `maxRequestBytes`. Each stays atomic: only failed entries
+   * are retried. `false` sends one PutRecord per aggregate. Unaggregated mode
+   * always batches. Strict ordering (`concurrency: 1` with `partitionKey`)
+   * always uses PutRecord: only it takes `SequenceNumberForOrdering`.
+   * @default {true}
+   */
+  collect?: boolean;
+  /**
+   * Most bytes (data + partition keys) in one PutRecords. The long-documented
+   * cap is 5 MiB; the current API reference allows 10 MiB.
+   * @default {5242880}
+   */
+  maxRequestBytes?: number;
   /**
    * The stream's record limit in bytes; raise only for streams that opted in (≤ 10 MiB).
    * @default {1048576}
@@ -216,6 +278,11 @@ export interface KinesisProducerOptions {
 /** Options after defaults and validation. */
 export interface ResolvedOptions {
   target: { streamName?: string; streamARN?: string };
+  aggregation: Aggregation;
+  collect: boolean;
+  requestLimits: PutRecordsLimits;
+  /** Strict order: one call at a time, PutRecord with SequenceNumberForOrdering. */
+  ordered: boolean;
   partitionKey: string | undefined;
   keyed: boolean;
   shards: readonly ShardHashRange[] | undefined;
@@ -280,7 +347,10 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
     onCallbackError = logCallbackError,
     clock = systemClock,
     random = Math.random,
+    collect = true,
+    maxRequestBytes = DEFAULT_PUT_RECORDS_LIMITS.maxBytes,
   } = options;
+  const aggregation = resolveAggregation(options.aggregation);
   const { targetBytes = Math.min(DEFAULT_TARGET_BYTES, maxRecordBytes) } = options;
   if (!streamName && !streamARN) {
     throw new TypeError("Cannot create a producer without streamName or streamARN");
@@ -289,6 +359,17 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
     throw new RangeError(`Cannot set lingerMs to ${lingerMs}: it must be 0 or more`);
   }
   positive("concurrency", concurrency);
+  if (typeof collect !== "boolean") {
+    throw new TypeError(`Cannot set collect to ${JSON.stringify(collect)}: it must be a boolean`);
+  }
+  if (
+    !Number.isInteger(maxRequestBytes) || maxRequestBytes < maxRecordBytes ||
+    maxRequestBytes > PUT_RECORDS_MAX_BYTES_CEILING
+  ) {
+    throw new RangeError(
+      `Cannot set maxRequestBytes to ${maxRequestBytes}: it must be an integer from maxRecordBytes (${maxRecordBytes}) to ${PUT_RECORDS_MAX_BYTES_CEILING}`,
+    );
+  }
   positive("maxAttempts", maxAttempts);
   positive("maxDelayMs", maxDelayMs, false);
   positive("deadlineMs", deadlineMs, false);
@@ -304,6 +385,10 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
   }
   return {
     target: streamARN ? { streamARN } : { streamName },
+    aggregation,
+    collect,
+    requestLimits: { maxEntries: DEFAULT_PUT_RECORDS_LIMITS.maxEntries, maxBytes: maxRequestBytes },
+    ordered: concurrency === 1 && partitionKey !== undefined,
     partitionKey,
     keyed,
     shards,

@@ -1,12 +1,22 @@
 /**
- * The producer: records in, one PutRecord per chunk out, with bounded memory,
- * adaptive concurrency, retries, and a report for every record that fails.
+ * The producer: records in, Kinesis records out (KPL aggregates, or user
+ * records unaggregated), with bounded memory, congestion control, per-entry
+ * retries, and a report for every record that fails.
+ *
+ * The parts: admission and linger here; the {@link SendQueue} (fresh entries
+ * and retries waiting out their backoff); the {@link Congestion} windows
+ * (stream-wide and per shard); {@link sendBatch} (one PutRecord or PutRecords
+ * call and its per-entry outcomes).
  * @module
  */
 import { Aggregator } from "../format/aggregator.ts";
 import { RecordError } from "../format/errors.ts";
 import type { AggregatedRecord, UserRecord } from "../format/record.ts";
-import { sleep, type TimerHandle } from "./clock.ts";
+import type { TimerHandle } from "./clock.ts";
+import { shardPredictor } from "./congestion.ts";
+import { createEntry, type Entry } from "./entry.ts";
+import { Scheduler } from "./scheduler.ts";
+import { checkUnaggregated, unaggregatedEntry } from "./unaggregated.ts";
 import { ProducerClosedError } from "./errors.ts";
 import {
   type KinesisProducerOptions,
@@ -14,7 +24,7 @@ import {
   type ResolvedOptions,
   resolveOptions,
 } from "./options.ts";
-import { type GiveUpReason, nextRetry } from "./retry.ts";
+import type { GiveUpReason } from "./retry.ts";
 import { emptyStats, type ProducerStats, putPayloadUnits } from "./stats.ts";
 import { createTransport, type Transport } from "./transport.ts";
 
@@ -36,16 +46,6 @@ export interface CloseOptions {
   deadlineMs?: number;
 }
 
-interface Chunk {
-  readonly aggregate: AggregatedRecord;
-  /** Buffered bytes this chunk holds until it settles. */
-  readonly cost: number;
-  readonly cutAt: number;
-  attempts: number;
-  readonly settled: Promise<void>;
-  settle(): void;
-}
-
 interface Waiter {
   record: UserRecord;
   cost: number;
@@ -60,27 +60,14 @@ const RESOLVED: Promise<void> = Promise.resolve();
 // Rough bytes of a record's bookkeeping beyond its data, for the memory bound.
 const RECORD_OVERHEAD = 64;
 
-/**
- * Settles with `promise`, or rejects when `signal` aborts: a close deadline must
- * hold even against a transport stuck where it cannot see the signal (for
- * example a credential provider).
- */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
 function recordCost(record: UserRecord): number {
   return record.data.length + RECORD_OVERHEAD + (record.partitionKey?.length ?? 0) * 2 +
     (record.explicitHashKey?.length ?? 0);
 }
 
 /**
- * Buffers records into KPL aggregates and ships each with one PutRecord.
+ * Buffers records into KPL aggregates (or, with `aggregation: "off"`, keeps
+ * them as they are) and ships them with PutRecord or PutRecords.
  *
  * @example
  * ```ts ignore
@@ -97,15 +84,15 @@ export class KinesisProducer {
   readonly #aggregator: Aggregator;
   readonly #stats: ProducerStats = emptyStats();
   readonly #abort = new AbortController();
-  readonly #queue: Chunk[] = [];
-  readonly #outstanding = new Set<Chunk>();
+  readonly #scheduler: Scheduler;
+  readonly #outstanding = new Set<Entry>();
+  /** Unaggregated mode: entries collecting until a full request or the linger. */
+  #pending: Entry[] = [];
+  #pendingBytes = 0;
   readonly #waiters: Waiter[] = [];
   #admissionListeners: (() => void)[] = [];
   #buffered = 0;
-  #active = 0;
-  #window: number;
   #lingerTimer: TimerHandle | undefined;
-  #lastSequenceNumber: string | undefined;
   #closing: Promise<void> | undefined;
   #closed = false;
   #deadlineTimer: TimerHandle | undefined;
@@ -126,12 +113,25 @@ export class KinesisProducer {
     });
     this.#transport = createTransport(options);
     this.#client = this.#transport.client;
-    this.#window = o.concurrency;
+    this.#scheduler = new Scheduler(o, this.#client, this.#stats, this.#abort.signal, {
+      deliver: (entry, shardId, sequenceNumber) => this.#deliver(entry, shardId, sequenceNumber),
+      fail: (entry, error, reason) => this.#fail(entry, error, reason),
+    }, o.shards && o.shards.length > 0 ? shardPredictor(o.shards) : undefined);
   }
 
   /** A snapshot of the counters. */
   get stats(): ProducerStats {
-    return { ...this.#stats, bufferedBytes: this.#buffered };
+    const s = this.#stats;
+    return {
+      ...s,
+      callsByKind: { ...s.callsByKind },
+      entriesFailedByCode: { ...s.entriesFailedByCode },
+      bufferedBytes: this.#buffered,
+      waitingForRetry: this.#scheduler.waitingForRetry,
+      window: Math.round(this.#scheduler.congestion.stream.size * 100) / 100,
+      shardWindows: this.#scheduler.congestion.shardWindows(),
+      throttlesByShard: this.#scheduler.congestion.shardThrottles(),
+    };
   }
 
   /**
@@ -166,7 +166,8 @@ export class KinesisProducer {
     }
     // Refuse bad input now, not after waiting for room.
     try {
-      this.#aggregator.check(record);
+      if (this.#o.aggregation === "off") checkUnaggregated(record, this.#o);
+      else this.#aggregator.check(record);
     } catch (error) {
       return this.#reject(error);
     }
@@ -223,6 +224,7 @@ export class KinesisProducer {
       if (this.#deadlineTimer !== undefined) clock.clearTimeout(this.#deadlineTimer);
       this.#deadlineTimer = undefined;
       this.#clearLinger();
+      this.#scheduler.clearWake();
       await this.#transport.close();
     }
   }
@@ -234,6 +236,8 @@ export class KinesisProducer {
       waiter.left = true;
       waiter.reject(reason);
     }
+    this.#cut();
+    for (const entry of this.#scheduler.drain()) this.#fail(entry, reason, "closed");
     this.#notifyAdmission();
   }
 
@@ -244,13 +248,36 @@ export class KinesisProducer {
 
   /** Adds an accepted record; throws a RecordError (and changes nothing) for a bad one. */
   #admit(record: UserRecord, cost: number): void {
+    const o = this.#o;
+    if (o.aggregation === "off") {
+      const entry = unaggregatedEntry(
+        record,
+        cost,
+        o.clock.now(),
+        o,
+        this.#scheduler.congestion.predictor,
+      );
+      this.#buffered += cost;
+      this.#stats.records++;
+      this.#stats.putUnitsUnaggregated += putPayloadUnits(entry.bytes);
+      this.#outstanding.add(entry);
+      this.#pending.push(entry);
+      this.#pendingBytes += entry.bytes;
+      const { maxEntries, maxBytes } = o.requestLimits;
+      if (this.#pending.length >= maxEntries || this.#pendingBytes >= maxBytes) this.#cut();
+      else this.#scheduleLinger();
+      return;
+    }
     const done = this.#aggregator.add(record);
     this.#buffered += cost;
     this.#stats.records++;
     this.#stats.putUnitsUnaggregated += putPayloadUnits(
-      record.data.length + (record.partitionKey?.length ?? this.#o.partitionKey?.length ?? 36),
+      record.data.length + (record.partitionKey?.length ?? o.partitionKey?.length ?? 36),
     );
-    if (done) this.#enqueue(done);
+    if (done) {
+      this.#enqueue(done);
+      this.#scheduler.pump();
+    }
     if (this.#aggregator.pendingRecords > 0) this.#scheduleLinger();
   }
 
@@ -279,127 +306,65 @@ export class KinesisProducer {
     this.#notifyAdmission();
   }
 
-  // ---- chunks ----
+  // ---- entries ----
 
-  /** Cuts every open aggregate into chunks. */
+  /** Cuts every open aggregate (or the unaggregated batch) into entries and sends what can go. */
   #cut(): void {
     this.#clearLinger();
     for (const aggregate of this.#aggregator.flush()) this.#enqueue(aggregate);
+    for (const entry of this.#pending) this.#scheduler.push(entry);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#scheduler.pump();
   }
 
   #enqueue(aggregate: AggregatedRecord): void {
     let cost = 0;
     for (const record of aggregate.records) cost += recordCost(record);
-    let settle!: () => void;
-    const settled = new Promise<void>((resolve) => (settle = resolve));
-    const chunk: Chunk = {
-      aggregate,
+    const entry = createEntry({
+      data: aggregate.data,
+      partitionKey: aggregate.partitionKey,
+      explicitHashKey: aggregate.explicitHashKey,
+      records: aggregate.records,
+      bytes: aggregate.size,
       cost,
       cutAt: this.#o.clock.now(),
-      attempts: 0,
-      settled,
-      settle,
-    };
-    this.#outstanding.add(chunk);
-    this.#queue.push(chunk);
-    this.#pump();
+      shard: this.#scheduler.congestion.predictor?.(
+        aggregate.partitionKey,
+        aggregate.explicitHashKey,
+      ),
+    });
+    this.#outstanding.add(entry);
+    this.#scheduler.push(entry);
   }
 
-  #pump(): void {
-    while (this.#queue.length > 0 && this.#active < Math.max(1, Math.floor(this.#window))) {
-      const chunk = this.#queue.shift()!;
-      this.#active++;
-      this.#send(chunk).finally(() => {
-        this.#active--;
-        this.#settle(chunk);
-        this.#pump();
-      });
-    }
-  }
-
-  async #send(chunk: Chunk): Promise<void> {
-    const { clock, retry, random, target, concurrency } = this.#o;
-    const signal = this.#abort.signal;
+  #deliver(entry: Entry, shardId: string, sequenceNumber: string): void {
     const stats = this.#stats;
-    const { aggregate } = chunk;
-    // Strict order needs one key and one call at a time; SequenceNumberForOrdering
-    // then keeps a retried chunk from landing after its successor.
-    const ordered = concurrency === 1 && this.#o.partitionKey !== undefined;
-    for (;;) {
-      if (signal.aborted) return this.#fail(chunk, signal.reason, "closed");
-      chunk.attempts++;
-      stats.calls++;
-      if (chunk.attempts > 1) stats.retries++;
-      stats.inFlight++;
-      let error: unknown;
-      try {
-        const out = await abortable(
-          this.#client.putRecord({
-            ...target,
-            data: aggregate.data,
-            partitionKey: aggregate.partitionKey,
-            explicitHashKey: aggregate.explicitHashKey,
-            sequenceNumberForOrdering: ordered ? this.#lastSequenceNumber : undefined,
-          }, { signal, retry: chunk.attempts - 1 }),
-          signal,
-        );
-        stats.inFlight--;
-        if (ordered) this.#lastSequenceNumber = out.sequenceNumber;
-        this.#window = Math.min(concurrency, this.#window + 1 / this.#window);
-        return this.#deliver(chunk, out.shardId, out.sequenceNumber);
-      } catch (e) {
-        stats.inFlight--;
-        error = e;
-      }
-      const kind = (error as { kind?: string })?.kind;
-      if (kind === "throttling") {
-        stats.throttles++;
-        this.#window = Math.max(1, this.#window / 2);
-      }
-      if (signal.aborted) return this.#fail(chunk, signal.reason, "closed");
-      const next = nextRetry(
-        retry,
-        error as { retryable?: boolean },
-        chunk.attempts,
-        clock.now() - chunk.cutAt,
-        random,
-      );
-      if ("giveUp" in next) return this.#fail(chunk, error, next.giveUp);
-      try {
-        await sleep(clock, next.delayMs, signal);
-      } catch {
-        return this.#fail(chunk, signal.reason, "closed");
-      }
-    }
-  }
-
-  #deliver(chunk: Chunk, shardId: string, sequenceNumber: string): void {
-    const stats = this.#stats;
-    const { aggregate } = chunk;
     stats.chunks++;
-    stats.recordsDelivered += aggregate.records.length;
-    stats.bytes += aggregate.size;
-    stats.putUnits += putPayloadUnits(aggregate.size);
+    stats.recordsDelivered += entry.records.length;
+    stats.bytes += entry.bytes;
+    stats.putUnits += putPayloadUnits(entry.bytes);
     this.#callback("onDelivered", 0, {
-      records: aggregate.records.length,
+      records: entry.records.length,
       shardId,
       sequenceNumber,
-      attempts: chunk.attempts,
-      userRecords: aggregate.records,
+      attempts: entry.attempts,
+      userRecords: entry.records,
     });
+    this.#settle(entry);
   }
 
-  #fail(chunk: Chunk, error: unknown, reason: GiveUpReason): void {
-    const { aggregate } = chunk;
+  #fail(entry: Entry, error: unknown, reason: GiveUpReason): void {
     this.#stats.chunksFailed++;
-    this.#stats.recordsFailed += aggregate.records.length;
-    this.#callback("onFailure", aggregate.records.length, {
-      records: aggregate.records,
+    this.#stats.recordsFailed += entry.records.length;
+    this.#callback("onFailure", entry.records.length, {
+      records: entry.records,
       error: error instanceof Error ? error : new Error(String(error)),
-      attempts: chunk.attempts,
+      attempts: entry.attempts,
       reason,
-      partitionKey: aggregate.partitionKey,
+      partitionKey: entry.partitionKey,
     });
+    this.#settle(entry);
   }
 
   /**
@@ -427,18 +392,25 @@ export class KinesisProducer {
     }
   }
 
-  #settle(chunk: Chunk): void {
-    this.#outstanding.delete(chunk);
-    this.#buffered -= chunk.cost;
-    chunk.settle();
+  #settle(entry: Entry): void {
+    if (!this.#outstanding.delete(entry)) return;
+    this.#buffered -= entry.cost;
+    entry.settle();
     this.#drainWaiters();
   }
 
   // ---- linger ----
 
+  /** When the oldest record not yet cut was put. */
+  #oldestPendingAt(): number | undefined {
+    return this.#o.aggregation === "off"
+      ? this.#pending[0]?.cutAt
+      : this.#aggregator.oldestPendingAt;
+  }
+
   #scheduleLinger(): void {
     if (this.#lingerTimer !== undefined) return;
-    const oldest = this.#aggregator.oldestPendingAt;
+    const oldest = this.#oldestPendingAt();
     if (oldest === undefined) return;
     const { clock, lingerMs } = this.#o;
     this.#lingerTimer = clock.setTimeout(
@@ -449,7 +421,7 @@ export class KinesisProducer {
 
   #onLinger(): void {
     this.#lingerTimer = undefined;
-    const oldest = this.#aggregator.oldestPendingAt;
+    const oldest = this.#oldestPendingAt();
     if (oldest === undefined) return;
     if (this.#o.clock.now() - oldest >= this.#o.lingerMs) this.#cut();
     else this.#scheduleLinger();

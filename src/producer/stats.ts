@@ -28,14 +28,30 @@ export interface ProducerStats {
   recordsLost: number;
   /** Calls of `onFailure` or `onDelivered` that threw. */
   callbackErrors: number;
-  /** Chunks (aggregates) delivered. */
+  /** Kinesis records delivered: aggregates, or user records unaggregated. */
   chunks: number;
   /** Chunks reported failed. */
   chunksFailed: number;
   /** Bytes delivered: aggregate data plus partition keys, as Kinesis counts them. */
   bytes: number;
-  /** PutRecord calls made, retries included. */
+  /** Calls made (PutRecord and PutRecords), retries included. */
   calls: number;
+  /** Calls by kind: `PutRecord`, `PutRecords`. */
+  callsByKind: Record<string, number>;
+  /** Entries sent (aggregates, or user records unaggregated), each attempt counted. */
+  entriesSent: number;
+  /** Entry attempts that failed, by error code (a whole-call failure counts for each entry in it). */
+  entriesFailedByCode: Record<string, number>;
+  /** Entries waiting out a retry backoff now (outside the in-flight slots). */
+  waitingForRetry: number;
+  /** Entries that reached their deadline before a single attempt. */
+  expiredUnattempted: number;
+  /** The stream-wide congestion window now (calls in flight allowed). */
+  window: number;
+  /** Per-shard windows now (entries in flight allowed), when a shard map is known. */
+  shardWindows: Record<string, number>;
+  /** Throttles per shard, when a shard map is known. */
+  throttlesByShard: Record<string, number>;
   /** Retries made. */
   retries: number;
   /** Attempts answered with throttling. */
@@ -63,6 +79,14 @@ export function emptyStats(): ProducerStats {
     chunksFailed: 0,
     bytes: 0,
     calls: 0,
+    callsByKind: {},
+    entriesSent: 0,
+    entriesFailedByCode: {},
+    waitingForRetry: 0,
+    expiredUnattempted: 0,
+    window: 0,
+    shardWindows: {},
+    throttlesByShard: {},
     retries: 0,
     throttles: 0,
     inFlight: 0,

@@ -1,5 +1,5 @@
 /**
- * A loopback stand-in for Kinesis PutRecord that answers at once: for CLI
+ * A loopback stand-in for Kinesis PutRecord and PutRecords that answers at once: for CLI
  * tests (scripted failures, records decoded and kept) and for the memory
  * benchmark (nothing kept, so it never becomes the bottleneck or the bound).
  * kinesis-mock is far too slow for either (about 14 PutRecord/s).
@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { decodeBase64 } from "../../src/aws/base64.ts";
 import { deaggregate } from "../../src/format/deaggregate.ts";
 
-/** A scripted answer for one PutRecord call. */
+/** A scripted answer for one call (a PutRecords fault fails the whole call). */
 export interface SinkFault {
   /** HTTP status. */
   status: number;
@@ -35,8 +35,10 @@ export interface Sink {
   endpoint: string;
   /** User records received in successful calls (when `keep`). */
   records: Uint8Array[];
-  /** PutRecord calls, failed ones included. */
+  /** PutRecord and PutRecords calls, failed ones included. */
   calls: number;
+  /** PutRecords calls among them. */
+  putRecordsCalls: number;
   /** Request body bytes received. */
   bytes: number;
   /** Stops listening. */
@@ -72,6 +74,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     endpoint: "",
     records: [],
     calls: 0,
+    putRecordsCalls: 0,
     bytes: 0,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
@@ -86,17 +89,27 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       res.end(text);
     };
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-    if (!target.endsWith(".PutRecord")) return reply(400, { __type: "UnknownOperationException" });
+    const batch = target.endsWith(".PutRecords");
+    if (!batch && !target.endsWith(".PutRecord")) {
+      return reply(400, { __type: "UnknownOperationException" });
+    }
     const n = sink.calls++;
+    if (batch) sink.putRecordsCalls++;
     const f = fault?.(n);
     if (f) return reply(f.status, { __type: f.type, message: "scripted fault" });
+    type Wire = { Data: string; PartitionKey: string };
+    const input = JSON.parse(decoder.decode(body)) as Wire & { Records?: Wire[] };
+    const entries = batch ? input.Records ?? [] : [input];
     if (keep) {
-      const input = JSON.parse(decoder.decode(body)) as { Data: string; PartitionKey: string };
-      for (const r of deaggregate(decodeBase64(input.Data), input.PartitionKey)) {
-        sink.records.push(r.data.slice());
+      for (const e of entries) {
+        for (const r of deaggregate(decodeBase64(e.Data), e.PartitionKey)) {
+          sink.records.push(r.data.slice());
+        }
       }
     }
-    reply(200, { ShardId: "shardId-000000000000", SequenceNumber: String(++sequence) });
+    const stored = () => ({ ShardId: "shardId-000000000000", SequenceNumber: String(++sequence) });
+    if (!batch) return reply(200, stored());
+    reply(200, { FailedRecordCount: 0, Records: entries.map(stored) });
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
