@@ -76,6 +76,14 @@ export interface ShipConfig {
   maxRecords: number;
   /** HTTP intake address. */
   listen?: { host: string; port: number };
+  /** File holding the intake's bearer token (else env `SHIP_LISTEN_TOKEN`). */
+  listenTokenFile?: string;
+  /** Grace for intake requests still sending at stop, in ms. @default {5000} */
+  listenGraceMs: number;
+  /** Most records in one intake request. @default {100000} */
+  listenMaxRecords: number;
+  /** Most bytes of one intake request after gzip decoding. @default {64 MiB} */
+  listenMaxBytes: number;
   /** Seed's `detach_process`: accepted, has no effect (one process). */
   detachProcess?: number;
   /** `--config` file the options were read from (flags win over it). */
@@ -377,7 +385,40 @@ const FLAGS: readonly FlagSpec[] = [
     arg: "HOST:PORT",
     parse: parseListen,
     help: "HTTP intake: POST NDJSON or a JSON array; answers after\n" +
-      "delivery (200, or 503 with the failed count)",
+      "delivery (200, or 503 with the failed count); :PORT binds loopback",
+  }),
+  flag({
+    name: "listen-token-file",
+    key: "listenTokenFile",
+    group: "Intake",
+    arg: "FILE",
+    parse: text,
+    help: "bearer token every request must carry (or env SHIP_LISTEN_TOKEN);\n" +
+      "required for any address but loopback",
+  }),
+  flag({
+    name: "listen-max-records",
+    key: "listenMaxRecords",
+    group: "Intake",
+    arg: "N",
+    parse: (t) => integer(t, 1, 10_000_000),
+    help: "records per request, else 413 and nothing shipped (default 100000)",
+  }),
+  flag({
+    name: "listen-max-bytes",
+    key: "listenMaxBytes",
+    group: "Intake",
+    arg: "SIZE",
+    parse: (t) => size(t, 1, 1024 ** 3, "1", "1g", "64m"),
+    help: "bytes per request after gzip decoding (default 64m; 8m as sent)",
+  }),
+  flag({
+    name: "listen-grace",
+    key: "listenGraceMs",
+    group: "Intake",
+    arg: "DURATION",
+    parse: (t) => duration(t, 600_000),
+    help: "on SIGTERM, drop requests still sending after this (default 5s)",
   }),
   // Output
   flag({
@@ -407,6 +448,9 @@ function defaults(): ShipConfig {
     inputs: [],
     replay: [],
     replayFragments: false,
+    listenGraceMs: 5000,
+    listenMaxRecords: 100_000,
+    listenMaxBytes: 64 * 1024 * 1024,
     numThreads: 8,
     chunkLimit: DEFAULT_TARGET_BYTES,
     debug: false,
@@ -557,7 +601,8 @@ function parseListen(text: string): { host: string; port: number } {
   if (!m || !(port >= 0 && port <= 65535)) {
     throw new Error("use HOST:PORT, for example 127.0.0.1:8080");
   }
-  return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
+  // No host: loopback only. Every interface must be asked for (0.0.0.0, and then a token).
+  return { host: m[1] ?? (m[2] || "127.0.0.1"), port };
 }
 
 /** Edit distance (insert, delete, substitute, swap neighbours), for "did you mean". */

@@ -1,29 +1,44 @@
 /**
  * `--listen HOST:PORT`: an HTTP intake, so Fluent Bit's `http` output and
  * Fluentd's `out_http` can ship through this tool. A POST body of NDJSON (one
- * record per line, exact bytes) or a JSON array (each element re-serialized
- * with `JSON.stringify`) is shipped, and the answer comes after delivery:
+ * JSON record per line, shipped as its exact bytes) or a JSON array (each
+ * element re-serialized with `JSON.stringify`) is shipped, and the answer
+ * comes after delivery:
  * - 200 `{"records": n, "failed": 0}`;
  * - 503 with the counts when some records could not be delivered (worth a retry);
  * - 422 with the counts when every failure is a refused record (too large);
- * - 400 for a body that is not JSON, 413 for a body over {@link MAX_BODY_BYTES},
- *   405 for anything but POST (GET answers 200, as a health check).
- * Failed records also go to the dead-letter file. `Content-Encoding: gzip` is
- * accepted (Fluent Bit's `compress gzip`).
+ * - 400 for a body that is not NDJSON of JSON or a JSON array, invalid UTF-8 or
+ *   invalid gzip; 413 for a body over a limit ({@link IntakeLimits}); 415 for
+ *   an unknown `Content-Encoding`; 401 without the bearer token; 405 for
+ *   anything but POST (GET answers 200, as a health check). A refused body
+ *   ships nothing.
+ *
+ * Without a host (`:PORT`) it binds loopback. Any other address than loopback
+ * needs a bearer token ({@link IntakeOptions.token}), compared in constant time.
+ *
+ * On stop it closes the listener, answers the requests whose bodies are
+ * complete (after delivery), and drops the connections still sending after
+ * {@link IntakeOptions.graceMs}.
  * @module
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import type { KinesisProducer } from "../producer/producer.ts";
-import { concatBytes } from "../runtime/bytes.ts";
 import { EnvironmentError } from "./errors.ts";
-import { LineSplitter } from "./lines.ts";
+import {
+  DEFAULT_INTAKE_LIMITS,
+  type IntakeLimits,
+  IntakeRejection,
+  readIntakeBody,
+} from "./intake_body.ts";
 import type { ShipIO } from "./main.ts";
 import type { Shipper } from "./shipper.ts";
 
-/** Largest request body (after gzip): bounds memory per request; Fluent Bit chunks are ~2 MiB. */
-export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Largest request body as received, by default (see {@link DEFAULT_INTAKE_LIMITS}). */
+export const MAX_BODY_BYTES: number = DEFAULT_INTAKE_LIMITS.maxBodyBytes;
+
+/** How long connections still sending may go on after a stop, by default (ms). */
+export const DEFAULT_GRACE_MS = 5000;
 
 /** Options for {@link serveIntake}. */
 export interface IntakeOptions {
@@ -31,6 +46,12 @@ export interface IntakeOptions {
   host: string;
   /** Port; 0 picks a free one (the address is printed on stderr). */
   port: number;
+  /** Bearer token every request must carry; required for a non-loopback host. */
+  token?: string;
+  /** Per-request limits. @default {DEFAULT_INTAKE_LIMITS} */
+  limits?: IntakeLimits;
+  /** Grace for requests still sending their body at stop, in ms. @default {5000} */
+  graceMs?: number;
   /** Where records go. */
   shipper: Shipper;
   /** The producer behind the shipper, to wait for delivery. */
@@ -47,17 +68,39 @@ interface RequestState {
   refused: number;
 }
 
-class BodyTooLarge extends Error {}
-
 const encoder = new TextEncoder();
 
+/** True for an address that only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
+    /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest();
+
+/** Compares the `Authorization` header with the token in constant time (both hashed first). */
+function authorized(header: string | undefined, expected: Uint8Array): boolean {
+  const m = /^Bearer[ \t]+(.+)$/i.exec(header ?? "");
+  return timingSafeEqual(digest(m ? m[1].trim() : ""), expected) && m !== null;
+}
+
 /**
- * Serves until `stopped` resolves, then stops accepting, lets open requests
- * finish (they flush their records), and resolves. Throws an
+ * Serves until `stopped` resolves, then stops accepting, answers the requests
+ * whose bodies are complete (they flush their records), drops those still
+ * sending after the grace period, and resolves. Throws an
  * {@link EnvironmentError} when the address cannot be bound.
  */
 export async function serveIntake(options: IntakeOptions): Promise<void> {
   const { shipper, producer, io } = options;
+  const limits = options.limits ?? DEFAULT_INTAKE_LIMITS;
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+  if (options.token === undefined && !isLoopback(options.host)) {
+    throw new EnvironmentError(
+      `Cannot listen on ${options.host} without a bearer token: give --listen-token-file FILE or set SHIP_LISTEN_TOKEN`,
+    );
+  }
+  const expected = options.token === undefined ? undefined : digest(options.token);
   // Which request a record came from, to count its failures.
   const owners = new WeakMap<Uint8Array, RequestState>();
   shipper.onDeadLetter = (data) => {
@@ -65,100 +108,69 @@ export async function serveIntake(options: IntakeOptions): Promise<void> {
     if (state) state.failed++;
   };
   const active = new Set<Promise<void>>();
+  // Requests whose body is still arriving: dropped after the grace period of a stop.
+  const receiving = new Set<IncomingMessage>();
+  let stopping = false;
 
   const server = createServer((req, res) => {
     const done = handle(req, res).catch((error) => {
-      if (!res.headersSent) reply(res, 500, { error: String((error as Error)?.message ?? error) });
-      else res.destroy();
+      if (!res.headersSent && !res.destroyed) {
+        reply(res, 500, { error: String((error as Error)?.message ?? error) });
+      } else res.destroy();
     });
     active.add(done);
     done.finally(() => active.delete(done));
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (expected && !authorized(req.headers.authorization, expected)) {
+      req.resume();
+      res.setHeader("www-authenticate", "Bearer");
+      return reply(res, 401, { error: "missing or wrong bearer token" });
+    }
     if (req.method === "GET" || req.method === "HEAD") return reply(res, 200, { ok: true });
     if (req.method !== "POST") return reply(res, 405, { error: "use POST" });
+    if (stopping) return reply(res, 503, { error: "shutting down", records: 0, failed: 0 });
     const length = Number(req.headers["content-length"] ?? NaN);
-    if (length > MAX_BODY_BYTES) {
+    if (length > limits.maxBodyBytes) {
       req.resume();
-      return reply(res, 413, { error: `body over ${MAX_BODY_BYTES} bytes`, records: 0, failed: 0 });
+      return reply(res, 413, {
+        error: `body over ${limits.maxBodyBytes} bytes`,
+        records: 0,
+        failed: 0,
+      });
     }
     const encoding = String(req.headers["content-encoding"] ?? "identity").toLowerCase();
-    let body: Readable = req;
-    if (encoding === "gzip") body = req.pipe(createGunzip());
-    else if (encoding !== "identity") {
+    let records: Uint8Array[];
+    receiving.add(req);
+    try {
+      const body = await readIntakeBody(
+        req as AsyncIterable<Uint8Array>,
+        encoding,
+        limits,
+      );
+      shipper.counts.bytesRead += body.received;
+      shipper.counts.recordsRead += body.records.length + body.empty;
+      shipper.counts.emptySkipped += body.empty;
+      records = body.records;
+    } catch (error) {
+      if (!(error instanceof IntakeRejection)) throw error;
       req.resume();
-      return reply(res, 415, { error: `unsupported content-encoding ${encoding}` });
+      return reply(res, error.status, { error: error.message, records: 0, failed: 0 });
+    } finally {
+      receiving.delete(req);
     }
     const state: RequestState = { records: 0, failed: 0, refused: 0 };
-    const put = async (data: Uint8Array) => {
+    for (const data of records) {
       state.records++;
       owners.set(data, state);
       // Refused at once (too large): permanent, unlike a delivery failure.
       if (!await shipper.put(data)) state.refused++;
-    };
-    let tooLarge = false;
-    try {
-      await readBody(body, put);
-    } catch (error) {
-      if (error instanceof BodyTooLarge) tooLarge = true;
-      else if (error instanceof SyntaxError) {
-        return reply(res, 400, {
-          error: `body is neither NDJSON nor a JSON array: ${error.message}`,
-        });
-      } else throw error;
     }
     await producer.flush();
     const counts = { records: state.records, failed: state.failed };
-    if (tooLarge) {
-      return reply(res, 413, {
-        ...counts,
-        error: `body over ${MAX_BODY_BYTES} bytes: the first ${state.records} records were shipped`,
-      });
-    }
     if (state.failed === 0) return reply(res, 200, counts);
     return reply(res, state.failed === state.refused ? 422 : 503, counts);
-  }
-
-  /** Streams NDJSON line by line; a body starting with `[` is parsed as a JSON array. */
-  async function readBody(
-    body: Readable,
-    put: (data: Uint8Array) => Promise<void>,
-  ): Promise<void> {
-    const splitter = new LineSplitter({ maxLineBytes: MAX_BODY_BYTES });
-    let kind: "ndjson" | "array" | undefined;
-    const held: Uint8Array[] = [];
-    let total = 0;
-    for await (const raw of body as AsyncIterable<Uint8Array>) {
-      const chunk = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-      total += chunk.length;
-      shipper.counts.bytesRead += chunk.length;
-      if (total > MAX_BODY_BYTES) throw new BodyTooLarge();
-      if (kind === undefined) {
-        const i = chunk.findIndex((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
-        if (i >= 0) kind = chunk[i] === 0x5b ? "array" : "ndjson";
-      }
-      if (kind === "array") {
-        held.push(chunk);
-        continue;
-      }
-      for (const e of splitter.feed(chunk)) {
-        if (e.type === "line" && shipper.countLine(e.bytes)) await put(e.bytes);
-      }
-    }
-    if (kind === "array") {
-      const text = new TextDecoder().decode(concatBytes(held, total));
-      const value = JSON.parse(text);
-      if (!Array.isArray(value)) throw new SyntaxError("not an array");
-      for (const element of value) {
-        shipper.counts.recordsRead++;
-        await put(encoder.encode(JSON.stringify(element)));
-      }
-      return;
-    }
-    for (const e of splitter.end()) {
-      if (e.type === "line" && shipper.countLine(e.bytes)) await put(e.bytes);
-    }
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -175,13 +187,21 @@ export async function serveIntake(options: IntakeOptions): Promise<void> {
   io.stderr(`listening on http://${host}:${address.port}\n`);
 
   await options.stopped;
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-    // Open keep-alive sockets must not hold the shutdown forever.
-    setTimeout(resolve, 5000).unref?.();
-  });
+  stopping = true;
+  server.close();
+  server.closeIdleConnections?.();
+  const all = () => Promise.all([...active]).then(() => true);
+  const graceOver = new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs));
+  if (!await Promise.race([all(), graceOver])) {
+    // Still sending after the grace: dropped (nothing of theirs was shipped).
+    const delivering = active.size - receiving.size;
+    for (const req of receiving) req.socket.destroy();
+    if (delivering > 0) {
+      io.stderr(`waiting for delivery of the records of ${delivering} accepted requests\n`);
+    }
+  }
   await Promise.all([...active]);
+  server.closeAllConnections?.();
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {

@@ -3,7 +3,7 @@
  * See `--help` ({@link HELP}) for flags, environment and exit codes.
  * @module
  */
-import { writeSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import process from "node:process";
 import { formatDebugEvent } from "../aws/debug.ts";
 import { resolveEndpoint, resolveRegion } from "../aws/endpoint.ts";
@@ -23,7 +23,7 @@ import { type InputSource, openInputs } from "./input.ts";
 import type { KinesisMock } from "./kinesis_mock.ts";
 import { type LineEvent, LineSplitter } from "./lines.ts";
 import { type StopReason, StopSwitch } from "./stop.ts";
-import { serveIntake } from "./listen.ts";
+import { isLoopback, MAX_BODY_BYTES, serveIntake } from "./listen.ts";
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_STREAM, startLocal } from "./local.ts";
 import { Progress } from "./progress.ts";
 import { Shipper } from "./shipper.ts";
@@ -200,6 +200,7 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
     return [signal, handler] as const;
   });
   try {
+    const listenToken = cfg.listen ? readListenToken(cfg) : undefined;
     setup = await resolveSetup(cfg, io);
     if (cfg.fixedPartitionKey !== undefined) {
       try {
@@ -287,7 +288,20 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
     let inputError: InputError | undefined;
     try {
       if (cfg.listen) {
-        await serveIntake({ ...cfg.listen, shipper, producer, stopped: stopSwitch.wait(), io });
+        await serveIntake({
+          ...cfg.listen,
+          token: listenToken,
+          limits: {
+            maxBodyBytes: MAX_BODY_BYTES,
+            maxDecodedBytes: cfg.listenMaxBytes,
+            maxRecords: cfg.listenMaxRecords,
+          },
+          graceMs: cfg.listenGraceMs,
+          shipper,
+          producer,
+          stopped: stopSwitch.wait(),
+          io,
+        });
       } else {
         for (const source of sources) {
           if (!await pumpInput(source, shipper, cfg.replay.length > 0, stopSwitch)) break;
@@ -367,6 +381,33 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
     await mock?.stop();
     await setup?.proxy?.close();
   }
+}
+
+/** The intake's bearer token: `--listen-token-file`, else `SHIP_LISTEN_TOKEN`; required off loopback. */
+function readListenToken(cfg: ShipConfig): string | undefined {
+  let token: string | undefined;
+  if (cfg.listenTokenFile !== undefined) {
+    try {
+      token = readFileSync(cfg.listenTokenFile, "utf8").trim();
+    } catch (error) {
+      throw new UsageError(
+        `Cannot read --listen-token-file ${cfg.listenTokenFile}: ${(error as Error).message}`,
+      );
+    }
+    if (token === "") {
+      throw new UsageError(`Cannot use --listen-token-file ${cfg.listenTokenFile}: it is empty`);
+    }
+  } else {
+    token = process.env.SHIP_LISTEN_TOKEN?.trim() || undefined;
+  }
+  if (token === undefined && !isLoopback(cfg.listen!.host)) {
+    throw new UsageError(
+      `Cannot listen on ${
+        cfg.listen!.host
+      } without a bearer token: give --listen-token-file FILE or set SHIP_LISTEN_TOKEN (or listen on loopback, :PORT)`,
+    );
+  }
+  return token;
 }
 
 function sameFile(a: string, b: string): boolean {

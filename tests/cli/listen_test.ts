@@ -75,7 +75,7 @@ describe("ship --listen: HTTP intake", () => {
     });
     const dl = join(tempDir(), "dl.ndjson");
     const { child, done, url } = await listen(failing.endpoint, ["--dead-letter", dl]);
-    const res = await fetch(url, { method: "POST", body: "x\ny\n" });
+    const res = await fetch(url, { method: "POST", body: '"x"\n"y"\n' });
     assert.equal(res.status, 503);
     assert.deepEqual(await res.json(), { records: 2, failed: 2 });
     process.kill(child.pid!, "SIGINT");
@@ -83,6 +83,6 @@ describe("ship --listen: HTTP intake", () => {
     await failing.close();
     assert.equal(JSON.parse(r.stdout).exitCode, 1);
     const letters = readFileSync(dl, "utf8").trimEnd().split("\n").map(parseDeadLetter);
-    assert.deepEqual(letters.map((l) => dec.decode(l.data)), ["x", "y"]);
+    assert.deepEqual(letters.map((l) => dec.decode(l.data)), ['"x"', '"y"']);
   });
 });
