@@ -40,7 +40,7 @@ export interface ShipConfig {
   fixedPartitionKey?: string;
   /** Concurrency [`num_threads`]. @default {8} */
   numThreads: number;
-  /** Target chunk bytes [`buffer_chunk_limit`]. @default {262144} */
+  /** Target chunk bytes [`buffer_chunk_limit`]. @default {250000} */
   chunkLimit: number;
   /** Log AWS calls [`debug`]. @default {false} */
   debug: boolean;
@@ -257,7 +257,7 @@ const FLAGS: readonly FlagSpec[] = [
     aliases: ["buffer_chunk_limit"],
     parse: (t) =>
       size(t, 1, DEFAULT_MAX_RECORD_BYTES, "1", "1m (the Kinesis record limit)", "300k"),
-    help: "target chunk size: 300k, 1m (default 256k, max 1m)",
+    help: "target chunk size: 300k, 1m (default 250000 = 10 payload units, max 1m)",
   }),
   flag({
     name: "linger",
@@ -789,7 +789,7 @@ function smallChunkWarning(c: ShipConfig): string {
     : `only records of up to about ${largest} bytes can share an aggregate; larger ones ship ` +
       "one per PutRecord";
   return `warning: --chunk-limit ${c.chunkLimit} is too small to aggregate: ${what} ` +
-    "(each billed at least one 25 KB unit); use 64k or more (default 256k)";
+    "(each billed at least one 25 KB unit); use 64k or more (default 250000)";
 }
 
 /** Flags that only make sense together, or not at all together. */

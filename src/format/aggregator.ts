@@ -26,7 +26,7 @@ export interface AggregatorOptions {
   /**
    * An aggregate is finished once the next record would take it past this size.
    * A single record larger than this still ships alone, up to `maxRecordBytes`.
-   * @default {262144}
+   * @default {250000}
    */
   targetBytes?: number;
   /**

@@ -173,7 +173,7 @@ export interface KinesisProducerOptions {
   maxRecordBytes?: number;
   /**
    * Target chunk size in bytes [`buffer_chunk_limit`].
-   * @default {262144}
+   * @default {250000}
    */
   targetBytes?: number;
   /**

@@ -3,8 +3,12 @@
  * @module
  */
 
-/** Bytes in one PUT payload unit, the provisioned-mode billing unit (25 KiB). */
-export const PUT_PAYLOAD_UNIT_BYTES = 25 * 1024;
+/**
+ * Bytes in one PUT payload unit, the provisioned-mode billing unit: 25 KB,
+ * decimal (AWS's examples: 5 KB is 1 unit, 45 KB is 2, 1 MB is 40, which only
+ * 25,000-byte units give).
+ */
+export const PUT_PAYLOAD_UNIT_BYTES = 25_000;
 
 /** PUT payload units one record of `bytes` (data + partition key) costs. */
 export function putPayloadUnits(bytes: number): number {

@@ -78,7 +78,7 @@ describe("parseArgs", () => {
     assert.deepEqual(c.inputs, ["a.log", "-"]);
     const d = parseArgs([]);
     assert.equal(d.numThreads, 8);
-    assert.equal(d.chunkLimit, 262_144);
+    assert.equal(d.chunkLimit, 250_000); // 10 PUT payload units
     assert.equal(d.protocol, "json");
     assert.equal(d.deadLetter, "kinesis-dead-letters.ndjson");
   });
