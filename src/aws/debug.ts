@@ -27,6 +27,8 @@ export interface DebugEvent {
    * or the network cause (`"connection refused (ECONNREFUSED) to 127.0.0.1:4567"`).
    */
   cause?: string;
+  /** The network cause's code when no response came: `ECONNREFUSED`, `ENOTFOUND`, `CERT`, … */
+  causeCode?: string;
   /** Request body size in bytes. */
   bytes?: number;
   /** A remark on a response the client accepted but found odd (never data or secrets). */

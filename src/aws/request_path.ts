@@ -242,7 +242,13 @@ export class RequestPath {
   ): Promise<Attempt> {
     const secrets = [credentials.secretAccessKey, credentials.sessionToken ?? ""];
     const started = performance.now();
-    const event = (status: number, requestId?: string, error?: string, cause?: string) => {
+    const event = (
+      status: number,
+      requestId?: string,
+      error?: string,
+      cause?: string,
+      causeCode?: string,
+    ) => {
       if (!this.#debug) return;
       try {
         this.#debug({
@@ -254,6 +260,7 @@ export class RequestPath {
           retry: (options.retry ?? 0) + attempt,
           error,
           ...(cause === undefined ? {} : { cause }),
+          ...(causeCode === undefined ? {} : { causeCode }),
           bytes: body.length,
         });
       } catch {
@@ -274,7 +281,8 @@ export class RequestPath {
       const error = new KinesisError({ ...init, action, secrets });
       // The redacted message without its "Action: Code: " prefix says why, for --debug.
       const why = error.message.slice(`${action}: ${init.code}: `.length);
-      event(init.status ?? 0, init.requestId, init.code, why.slice(0, 200));
+      const causeCode = init.code === "NetworkError" ? networkCause(init.cause)?.code : undefined;
+      event(init.status ?? 0, init.requestId, init.code, why.slice(0, 200), causeCode);
       return { ok: false, error, serverTime };
     };
 

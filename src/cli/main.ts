@@ -26,6 +26,8 @@ import { type StopReason, StopSwitch } from "./stop.ts";
 import { isLoopback, MAX_BODY_BYTES, serveIntake } from "./listen.ts";
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_STREAM, startLocal } from "./local.ts";
 import { Progress } from "./progress.ts";
+import { CurrentProblem } from "./current_problem.ts";
+import { FailFast } from "./fail_fast.ts";
 import { Shipper } from "./shipper.ts";
 import { buildSummary, formatSummary, type Summary } from "./summary.ts";
 import { readBack, RecordDigest } from "./verify.ts";
@@ -238,6 +240,9 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
       mock = await startLocal(setup.streamName, setup.region);
       setup.endpoint = mock.endpoint;
     }
+    const failFast = new FailFast();
+    const problems = new CurrentProblem();
+    let stopEarly = () => {};
     let producer: KinesisProducer;
     try {
       producer = new KinesisProducer({
@@ -258,7 +263,16 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
         deadlineMs: cfg.deadlineMs,
         maxBufferedBytes: cfg.bufferBytes,
         maxRecords: cfg.maxRecords,
-        debug: cfg.debug ? (e) => io.stderr(formatDebugEvent(e) + "\n") : false,
+        // Always a sink: fail-fast and the progress line read every attempt.
+        debug: (e) => {
+          problems.observe(e);
+          const verdict = failFast.observe(e);
+          if (verdict) {
+            shipper.stoppedEarly = verdict.reason;
+            stopEarly();
+          }
+          if (cfg.debug) io.stderr(formatDebugEvent(e) + "\n");
+        },
         onFailure: shipper.onFailure,
       });
     } catch (error) {
@@ -279,10 +293,19 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
       }
     });
     for (const [signal, handler] of signalHandlers) process.on(signal, handler);
+    // Nothing can succeed: stop reading, give up on what is queued (it goes to the dead-letter file).
+    stopEarly = () => {
+      stopSwitch.trigger("fail-fast");
+      producer.close({ deadlineMs: 0 });
+    };
 
     started = performance.now(); // elapsed counts shipping, not emulator start-up
     if (io.stderrIsTerminal) {
-      progress = new Progress({ write: io.stderr, stats: () => producer.stats });
+      progress = new Progress({
+        write: io.stderr,
+        stats: () => producer.stats,
+        problem: () => problems.text,
+      });
       progress.start();
     }
     let inputError: InputError | undefined;
@@ -347,6 +370,8 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
       ? ExitCode.Input
       : failed
       ? ExitCode.Failed
+      : stop === "fail-fast"
+      ? ExitCode.Failed
       : stop === "SIGINT"
       ? ExitCode.Interrupted
       : stop === "SIGTERM"
@@ -354,11 +379,20 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
       : ExitCode.Ok;
     const summary = buildSummary(producer.stats, shipper.counts, performance.now() - started, {
       deadLetterFile: deadLetters.count > 0 ? cfg.deadLetter : undefined,
-      interrupted: stop,
+      interrupted: stop === "fail-fast" ? undefined : stop,
       verify,
       exitCode,
+      failureReasons: shipper.reasons.top(3),
+      stoppedEarly: failFast.verdict,
     });
     if (inputError) io.stderr(`error: ${inputError.message}\n`);
+    if (failFast.verdict) {
+      const v = failFast.verdict;
+      io.stderr(
+        `error: stopped early: the first ${v.attempts} PutRecord attempts all failed, none ` +
+          `succeeded: ${v.reason}\n  hint: ${v.hint}\n`,
+      );
+    }
     if (lost > 0) {
       io.stderr(
         `error: ${lost} records lost (neither delivered nor dead-lettered): ${

@@ -1,6 +1,6 @@
 /**
  * Live progress on stderr, rewritten in place: records/s, MB/s, chunks in
- * flight, retries. Only for a terminal; piped or redirected stderr gets
+ * flight, retries, and the problem of the moment. Only for a terminal; piped or redirected stderr gets
  * nothing until the summary.
  * @module
  */
@@ -12,6 +12,8 @@ export interface ProgressOptions {
   write: (text: string) => void;
   /** Reads the current counters. */
   stats: () => ProducerStats;
+  /** The problem of the moment (`"retrying: throttled ×12"`), shown while it lasts. */
+  problem?: () => string | undefined;
   /**
    * Refresh interval in ms.
    * @default {250}
@@ -28,7 +30,7 @@ export class Progress {
 
   /** Prepares; nothing is drawn before {@link start}. */
   constructor(options: ProgressOptions) {
-    this.#o = { intervalMs: 250, ...options };
+    this.#o = { intervalMs: 250, problem: () => undefined, ...options };
   }
 
   /** Starts redrawing. */
@@ -53,11 +55,13 @@ export class Progress {
     const mbps = (s.bytes - this.#last.bytes) / dt / 1e6;
     this.#last = { at: now, records: s.recordsDelivered, bytes: s.bytes };
     const elapsed = ((now - this.#start) / 1000).toFixed(0);
+    const problem = this.#o.problem();
     this.#o.write(
       `\r\x1b[K${elapsed}s  ${s.recordsDelivered.toLocaleString("en-US")} records  ` +
         `${Math.round(rps).toLocaleString("en-US")} records/s  ${mbps.toFixed(1)} MB/s  ` +
         `in flight ${s.inFlight}  retries ${s.retries}` +
-        (s.recordsFailed > 0 ? `  failed ${s.recordsFailed}` : ""),
+        (s.recordsFailed > 0 ? `  failed ${s.recordsFailed}` : "") +
+        (problem ? `  ${problem}` : ""),
     );
   }
 }

@@ -13,6 +13,7 @@ import { type DeadLetter, type DeadLetterFile, parseDeadLetter } from "./dead_le
 import type { LineEvent } from "./lines.ts";
 import type { RunCounts } from "./summary.ts";
 import type { RecordDigest } from "./verify.ts";
+import { FailureReasons } from "./failure_reasons.ts";
 
 const decoder = new TextDecoder();
 
@@ -30,6 +31,10 @@ export class Shipper {
     lost: 0,
     fragmentsSkipped: 0,
   };
+  /** Set when the run stops early (fail-fast): the reason, for chunks given up on unsent. */
+  stoppedEarly: string | undefined;
+  /** Why records failed, grouped, for the summary. */
+  readonly reasons: FailureReasons = new FailureReasons();
   /** Gets every record that ends up in the dead-letter file (the HTTP intake counts them). */
   onDeadLetter: FailureListener | undefined;
   #producer: KinesisProducer | undefined;
@@ -66,8 +71,16 @@ export class Shipper {
 
   /** The producer's `onFailure`: every record of a failed chunk goes to the dead-letter file. */
   readonly onFailure = (failure: DeliveryFailure): void => {
+    let error = failure.error.message;
+    if (failure.reason === "closed" && this.stoppedEarly !== undefined) {
+      // Given up on because nothing could succeed: say so, with the cause.
+      error = `not sent: stopped early, every first PutRecord failed: ${this.stoppedEarly}`;
+      this.reasons.add("stopped-early", error, failure.records.length, failure.attempts);
+    } else {
+      this.reasons.addFailure(failure);
+    }
     for (const record of failure.records) {
-      this.#deadLetter(record.data, failure.reason, failure.error.message);
+      this.#deadLetter(record.data, failure.reason, error, false, false);
       this.#digest?.remove(record.data);
     }
   };
@@ -118,10 +131,10 @@ export class Shipper {
       if (event.first) {
         this.counts.recordsRead++;
         this.#overflowing = true;
-        this.#deadLetters.streamStart(
-          "too-large",
-          `Cannot ship line: it is longer than the ${this.#maxRecordBytes}-byte record limit`,
-        );
+        const error =
+          `Cannot ship line: it is longer than the ${this.#maxRecordBytes}-byte record limit`;
+        this.reasons.add(`too-large:${error}`, error, 1);
+        this.#deadLetters.streamStart("too-large", error);
       }
       this.#deadLetters.streamPart(event.bytes);
       return;
@@ -150,7 +163,7 @@ export class Shipper {
       if (letter.fragment && !this.#replayFragments) {
         // Not known to be a whole record: kept as it is, for a person to decide.
         this.counts.fragmentsSkipped++;
-        this.#deadLetter(letter.data, letter.reason, letter.error, true);
+        this.#deadLetter(letter.data, letter.reason, letter.error, true, false);
         return;
       }
       await this.put(letter.data);
@@ -182,7 +195,14 @@ export class Shipper {
     );
   }
 
-  #deadLetter(data: Uint8Array, reason: string, error: string, fragment = false): void {
+  #deadLetter(
+    data: Uint8Array,
+    reason: string,
+    error: string,
+    fragment = false,
+    tally = true,
+  ): void {
+    if (tally) this.reasons.add(`${reason}:${error}`, error, 1);
     this.#counted(this.#deadLetters.write(data, reason, error, fragment));
     this.onDeadLetter?.(data);
   }

@@ -8,8 +8,8 @@
  * @module
  */
 
-/** Why the run stopped. */
-export type StopReason = "SIGINT" | "SIGTERM";
+/** Why the run stopped: a signal, or every first call failing the same way ("fail-fast"). */
+export type StopReason = "SIGINT" | "SIGTERM" | "fail-fast";
 
 /** A one-way switch with leak-free races. */
 export class StopSwitch {

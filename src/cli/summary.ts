@@ -4,6 +4,7 @@
  * @module
  */
 import type { ProducerStats } from "../producer/stats.ts";
+import type { FailureReason } from "./failure_reasons.ts";
 
 /** What one run did. Field names are stable: scripts read them from `--json`. */
 export interface Summary {
@@ -50,6 +51,17 @@ export interface Summary {
   deadLetterFile?: string;
   /** Set when a signal stopped the run. */
   interrupted?: "SIGINT" | "SIGTERM";
+  /** Why records failed, the most common first (at most 3). */
+  failureReasons?: FailureReason[];
+  /** Set when the run stopped early because every first PutRecord failed the same way. */
+  stoppedEarly?: {
+    /** What failed. */
+    reason: string;
+    /** The next step. */
+    hint: string;
+    /** Failed attempts seen before stopping. */
+    attempts: number;
+  };
   /** `--local` read-back result. */
   verify?: {
     /** True when count and digest match what was delivered. */
@@ -84,7 +96,10 @@ export function buildSummary(
   stats: ProducerStats,
   counts: RunCounts,
   elapsedMs: number,
-  extra: Pick<Summary, "deadLetterFile" | "interrupted" | "verify" | "exitCode">,
+  extra: Pick<
+    Summary,
+    "deadLetterFile" | "interrupted" | "verify" | "exitCode" | "failureReasons" | "stoppedEarly"
+  >,
 ): Summary {
   const summary: Summary = {
     recordsRead: counts.recordsRead,
@@ -110,6 +125,10 @@ export function buildSummary(
   if (extra.deadLetterFile !== undefined) summary.deadLetterFile = extra.deadLetterFile;
   if (extra.interrupted !== undefined) summary.interrupted = extra.interrupted;
   if (extra.verify !== undefined) summary.verify = extra.verify;
+  if (extra.failureReasons && extra.failureReasons.length > 0) {
+    summary.failureReasons = extra.failureReasons;
+  }
+  if (extra.stoppedEarly !== undefined) summary.stoppedEarly = extra.stoppedEarly;
   return summary;
 }
 
@@ -149,6 +168,10 @@ export function formatSummary(s: Summary): string {
     `  failures ${n(s.recordsFailed)} records` +
     (s.chunksFailed > 0 ? ` (${n(s.chunksFailed)} chunk${s.chunksFailed === 1 ? "" : "s"})` : "") +
     (s.emptySkipped > 0 ? `, empty lines skipped ${n(s.emptySkipped)}` : ""),
+    ...(s.failureReasons ?? []).map((r) =>
+      `    ${n(r.records)} record${r.records === 1 ? "" : "s"} failed: ${r.reason}` +
+      (r.attempts > 0 ? ` (after ${n(r.attempts)} attempt${r.attempts === 1 ? "" : "s"})` : "")
+    ),
     ...(s.recordsLost > 0
       ? [`  LOST ${n(s.recordsLost)} records: neither delivered nor dead-lettered`]
       : []),

@@ -3,11 +3,112 @@
  * checked loosely, the exit code exactly.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Sink, startSink } from "./kinesis_sink.ts";
 import { runShip, tempDir } from "./run_ship.ts";
+
+/** A loopback port nobody listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+const lines = (n: number) => Array.from({ length: n }, (_, i) => `{"i":${i}}`).join("\n") + "\n";
+
+describe("ship: failures that say why", () => {
+  it("a refused endpoint stops early with the cause and a hint; every record is dead-lettered (exit 1)", async () => {
+    const port = await closedPort();
+    const dir = tempDir();
+    const started = Date.now();
+    const r = await runShip(
+      ["--endpoint", `http://127.0.0.1:${port}`, "--stream-name", "s", "--chunk-limit", "4k"],
+      { cwd: dir, stdin: lines(5000) },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(Date.now() - started < 20_000, "fails fast, not after every retry");
+    assert.match(
+      r.stderr,
+      /stopped early.*connection refused \(ECONNREFUSED\) to 127\.0\.0\.1:\d+/,
+    );
+    assert.match(r.stderr, /hint: .*--endpoint/);
+    assert.match(r.stderr, /5,000 records failed: .*connection refused/);
+    assert.match(r.stderr, /dead letters: kinesis-dead-letters\.ndjson/);
+    const dead = readFileSync(join(dir, "kinesis-dead-letters.ndjson"), "utf8").trimEnd().split(
+      "\n",
+    );
+    assert.equal(dead.length, 5000);
+    assert.match(dead[0], /connection refused \(ECONNREFUSED\)/);
+  });
+
+  it("one chunk refused keeps its retries; the dead letter and --debug name the cause", async () => {
+    const port = await closedPort();
+    const r = await runShip(
+      [
+        "--endpoint",
+        `http://127.0.0.1:${port}`,
+        "--stream-name",
+        "s",
+        "--max-retries",
+        "1",
+        "--debug",
+      ],
+      { stdin: "a\n" },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /stopped early/);
+    assert.match(
+      r.stderr,
+      /retry=1 error=NetworkError cause="request failed: connection refused \(ECONNREFUSED\)/,
+    );
+    assert.match(
+      r.stderr,
+      /1 record failed: connection refused \(ECONNREFUSED\).*\(after 2 attempts\)/,
+    );
+  });
+
+  it("access denied and stream not found stop early with their hint (exit 1)", async () => {
+    for (
+      const [type, said, hint] of [
+        ["AccessDeniedException", /access denied/, /IAM policy/],
+        ["ResourceNotFoundException", /stream not found/, /--stream-name and --region/],
+      ] as const
+    ) {
+      const failing = await startSink({ fault: () => ({ status: 400, type }) });
+      const r = await runShip(
+        ["--endpoint", failing.endpoint, "--stream-name", "s", "--chunk-limit", "4k", "--json"],
+        { stdin: lines(3000) },
+      );
+      const calls = failing.calls;
+      await failing.close();
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, said);
+      assert.match(r.stderr, hint);
+      assert.ok(calls < 20, `${calls} calls: stopped early`);
+      const summary = JSON.parse(r.stdout);
+      assert.equal(summary.recordsFailed, 3000);
+      assert.match(summary.stoppedEarly.reason, said);
+      assert.ok(summary.failureReasons.length >= 1);
+    }
+  });
+
+  it("transient faults keep their retries and do not stop the run", async () => {
+    const flaky = await startSink({
+      fault: (n) => n < 4 ? { status: 500, type: "InternalFailure" } : undefined,
+    });
+    const r = await runShip(["--endpoint", flaky.endpoint, "--stream-name", "s"], {
+      stdin: lines(100),
+    });
+    await flaky.close();
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /stopped early/);
+  });
+});
 
 describe("ship: messages for a new user", () => {
   let sink: Sink;
