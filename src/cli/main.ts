@@ -16,6 +16,7 @@ import { validatePartitionKey } from "../format/keys.ts";
 import { DEFAULT_MAX_RECORD_BYTES } from "../format/limits.ts";
 import { KinesisProducer } from "../producer/producer.ts";
 import { type ProxiedFetch, proxyFetch, redactUrl } from "../runtime/proxy.ts";
+import { envProxyFetch, readProxyEnv } from "../runtime/proxy_env.ts";
 import { HELP, parseArgs, type ShipConfig } from "./args.ts";
 import { DeadLetterFile } from "./dead_letter.ts";
 import { EnvironmentError, ExitCode, InputError, UsageError } from "./errors.ts";
@@ -94,6 +95,15 @@ async function resolveSetup(cfg: ShipConfig, io: ShipIO): Promise<Setup> {
       throw new UsageError(
         `Cannot use --http-proxy ${redactUrl(cfg.httpProxy)}: ${(error as Error).message}`,
       );
+    }
+  } else {
+    // HTTPS_PROXY / HTTP_PROXY / NO_PROXY: a proxy password never has to be on the command line.
+    const env = readProxyEnv((name) => process.env[name]);
+    try {
+      proxy = await envProxyFetch(env);
+    } catch (error) {
+      const from = [env.https?.from, env.http?.from].filter(Boolean).join(" / ");
+      throw new UsageError(`Cannot use the proxy in ${from}: ${(error as Error).message}`);
     }
   }
   const debug = cfg.debug

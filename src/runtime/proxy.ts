@@ -77,24 +77,44 @@ export function detectRuntime(): ProxyRuntime {
  * ```
  */
 export function redactUrl(url: string): string {
+  const parts = splitUserinfo(url);
+  if (!parts) return url;
+  const colon = parts.userinfo.indexOf(":");
+  if (colon < 0) return url;
+  return parts.head + parts.userinfo.slice(0, colon) + ":***@" + parts.tail;
+}
+
+/**
+ * Finds the user info in raw text, before any parsing: everything between
+ * `://` and the LAST `@`, since a password may hold an unencoded `/`, `?`,
+ * `#` or `@` that a URL parser would take for the end of the authority.
+ */
+function splitUserinfo(
+  url: string,
+): { head: string; userinfo: string; tail: string } | undefined {
   const scheme = url.indexOf("://");
   const start = scheme >= 0 ? scheme + 3 : 0;
-  const rest = url.slice(start);
-  const end = rest.search(/[/?#]/);
-  const authority = end < 0 ? rest : rest.slice(0, end);
-  const at = authority.lastIndexOf("@");
-  if (at < 0) return url;
-  const userinfo = authority.slice(0, at);
-  const colon = userinfo.indexOf(":");
-  if (colon < 0) return url;
-  return url.slice(0, start) + userinfo.slice(0, colon) + ":***" + rest.slice(at);
+  const at = url.lastIndexOf("@");
+  if (at < start) return undefined;
+  return { head: url.slice(0, start), userinfo: url.slice(start, at), tail: url.slice(at + 1) };
+}
+
+/** Percent-encodes the characters of raw user info that would end it early for a URL parser. */
+function encodeUserinfo(url: string): string {
+  const parts = splitUserinfo(url);
+  if (!parts) return url;
+  const safe = parts.userinfo.replace(
+    /[/?#@\[\]\s\\]/g,
+    (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0"),
+  );
+  return parts.head + safe + "@" + parts.tail;
 }
 
 /** Parses and checks a proxy URL: http: or https:, with a host; messages never show its password. */
 function parseProxyUrl(proxyUrl: string): URL {
   let url: URL;
   try {
-    url = new URL(proxyUrl);
+    url = new URL(encodeUserinfo(String(proxyUrl)));
   } catch {
     throw new TypeError(`Cannot use proxy URL "${redactUrl(String(proxyUrl))}": it is not a URL`);
   }

@@ -9,6 +9,7 @@
  */
 import { describeRedirect, isRedirect, NO_REDIRECTS } from "../redirect.ts";
 import { type DebugSink, debugSink } from "../debug.ts";
+import { redact } from "../errors.ts";
 import { Signer } from "../signer.ts";
 import type { AwsCredentials, CredentialProvider, FetchLike } from "../types.ts";
 import { cachedProvider } from "./cache.ts";
@@ -159,7 +160,8 @@ function scrub(text: string, secrets: readonly (string | undefined)[]): string {
   for (const secret of secrets) {
     if (secret && secret.length >= 4) out = out.split(secret).join("[REDACTED]");
   }
-  return out;
+  // STS echoes the canonical request in signature errors: signatures and tokens go too.
+  return redact(out);
 }
 
 /**
@@ -198,8 +200,9 @@ export function readStsResponse(
   const errorElement = root && (root.name === "Error" ? root : xmlChild(root, "Error"));
   if (!ok || root?.name === "ErrorResponse" || root?.name === "Error") {
     const code = (errorElement && xmlText(errorElement, "Code")) || `Http${status}`;
-    const detail = (errorElement && xmlText(errorElement, "Message")) ||
-      (root ? "" : "no error document");
+    const detail = redact(
+      (errorElement && xmlText(errorElement, "Message")) || (root ? "" : "no error document"),
+    );
     return throwSts(
       code,
       `STS ${action} failed: ${code} (HTTP ${status})${detail ? `: ${detail}` : ""}`,
