@@ -5,6 +5,8 @@
  * @module
  */
 import { getEnv } from "../runtime/env.ts";
+import { redactUrl } from "../runtime/proxy.ts";
+import { suggestUrl } from "../runtime/url_hint.ts";
 import { regionFromEnv } from "./credentials/env.ts";
 import { KinesisError } from "./errors.ts";
 
@@ -78,32 +80,44 @@ export function regionalEndpoint(region: string): URL {
  * ```
  */
 export function resolveEndpoint(region: string, options: EndpointOptions = {}): URL {
-  const raw = options.endpoint ?? getEnv("AWS_ENDPOINT_URL_KINESIS") ?? getEnv("AWS_ENDPOINT_URL");
+  const fromKinesisEnv = options.endpoint === undefined
+    ? getEnv("AWS_ENDPOINT_URL_KINESIS")
+    : undefined;
+  const raw = options.endpoint ?? fromKinesisEnv ?? getEnv("AWS_ENDPOINT_URL");
   if (raw === undefined) return regionalEndpoint(region);
+  const source = options.endpoint !== undefined
+    ? ""
+    : fromKinesisEnv !== undefined
+    ? " (from AWS_ENDPOINT_URL_KINESIS)"
+    : " (from AWS_ENDPOINT_URL)";
+  // Every message names the value (password hidden), where it came from, and the likely fix.
+  const invalid = (why: string, cause?: unknown) => {
+    const text = String(raw);
+    const fix = suggestUrl(text);
+    return new KinesisError({
+      code: "InvalidEndpoint",
+      message: `Cannot use endpoint ${JSON.stringify(redactUrl(text).slice(0, 200))}${source}: ` +
+        `${why}${fix ? `; did you mean ${fix}?` : ""}`,
+      kind: "fatal",
+      cause,
+    });
+  };
   let url: URL;
   try {
     url = new URL(String(raw));
   } catch (cause) {
-    throw new KinesisError({
-      code: "InvalidEndpoint",
-      message: "Cannot parse the Kinesis endpoint URL",
-      kind: "fatal",
-      cause,
-    });
+    throw invalid("it is not a URL", cause);
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new KinesisError({
-      code: "InvalidEndpoint",
-      message: `Cannot use endpoint protocol ${url.protocol}: only http: and https: work`,
-      kind: "fatal",
-    });
+    throw invalid(
+      /^[a-z][a-z0-9+.-]*:\d/i.test(String(raw))
+        ? "it has no scheme (http:// or https://)"
+        : `only http: and https: work, not ${url.protocol}`,
+    );
   }
-  if (url.username || url.password || url.search || url.hash) {
-    throw new KinesisError({
-      code: "InvalidEndpoint",
-      message: "Cannot use an endpoint URL with user info, a query or a fragment",
-      kind: "fatal",
-    });
+  if (url.username || url.password) {
+    throw invalid("it carries user info; keys go in the credentials, never in the URL");
   }
+  if (url.search || url.hash) throw invalid("it carries a query or a fragment");
   return url;
 }

@@ -92,8 +92,12 @@ async function resolveSetup(cfg: ShipConfig, io: ShipIO): Promise<Setup> {
     try {
       proxy = await proxyFetch(cfg.httpProxy);
     } catch (error) {
+      const message = (error as Error).message;
+      // URL errors already quote the (redacted) value and the fix; others get it here.
       throw new UsageError(
-        `Cannot use --http-proxy ${redactUrl(cfg.httpProxy)}: ${(error as Error).message}`,
+        message.startsWith("Cannot use proxy URL")
+          ? message.replace("Cannot use proxy URL", "Cannot use --http-proxy")
+          : `Cannot use --http-proxy ${redactUrl(cfg.httpProxy)}: ${message}`,
       );
     }
   } else {

@@ -10,6 +10,7 @@
  * providers, so STS and metadata calls take the same route.
  * @module
  */
+import { suggestUrl } from "./url_hint.ts";
 import type { FetchLike } from "../aws/types.ts";
 
 /** The runtimes {@link proxyFetch} knows. */
@@ -112,22 +113,27 @@ function encodeUserinfo(url: string): string {
 
 /** Parses and checks a proxy URL: http: or https:, with a host; messages never show its password. */
 function parseProxyUrl(proxyUrl: string): URL {
+  const invalid = (why: string) => {
+    const fix = suggestUrl(String(proxyUrl));
+    return new TypeError(
+      `Cannot use proxy URL "${redactUrl(String(proxyUrl))}": ${why}` +
+        (fix ? `; did you mean ${redactUrl(fix)}?` : ""),
+    );
+  };
   let url: URL;
   try {
     url = new URL(encodeUserinfo(String(proxyUrl)));
   } catch {
-    throw new TypeError(`Cannot use proxy URL "${redactUrl(String(proxyUrl))}": it is not a URL`);
+    throw invalid("it is not a URL");
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new TypeError(
-      `Cannot use proxy URL "${
-        redactUrl(proxyUrl)
-      }": its protocol must be http: or https:, current value is ${url.protocol}`,
+    throw invalid(
+      /^[a-z][a-z0-9+.-]*:\d/i.test(proxyUrl)
+        ? "it has no scheme (http://)"
+        : `its protocol must be http: or https:, current value is ${url.protocol}`,
     );
   }
-  if (!url.hostname) {
-    throw new TypeError(`Cannot use proxy URL "${redactUrl(proxyUrl)}": it has no host`);
-  }
+  if (!url.hostname) throw invalid("it has no host");
   return url;
 }
 

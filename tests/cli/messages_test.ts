@@ -110,6 +110,35 @@ describe("ship: failures that say why", () => {
   });
 });
 
+describe("ship: endpoint and proxy URL mistakes (exit 2)", () => {
+  it("quote the value, hide a password and suggest the fix", async () => {
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [
+        ["--endpoint", "localhost:4566"],
+        {},
+        /"localhost:4566".*did you mean http:\/\/localhost:4566\?/,
+      ],
+      [
+        [],
+        { AWS_ENDPOINT_URL: "localhost:4566" },
+        /from AWS_ENDPOINT_URL.*did you mean http:\/\/localhost:4566/,
+      ],
+      [["--endpoint", "http://me:hunter2@localhost:4566"], {}, /me:\*\*\*@localhost.*user info/],
+      [
+        ["--http-proxy", "squid:3128"],
+        {},
+        /--http-proxy "squid:3128".*did you mean http:\/\/squid:3128\?/,
+      ],
+    ];
+    for (const [flags, env, message] of cases) {
+      const r = await runShip(["--stream-name", "s", ...flags], { env });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.ok(!r.stderr.includes("hunter2"));
+    }
+  });
+});
+
 describe("ship: messages for a new user", () => {
   let sink: Sink;
   before(async () => (sink = await startSink()));
