@@ -10,6 +10,7 @@
  * tell the producer how to back off.
  * @module
  */
+import { serverTimeFromMessage } from "./clock_skew.ts";
 import { describeRedirect, isRedirect, NO_REDIRECTS } from "./redirect.ts";
 import type { DebugSink } from "./debug.ts";
 import { KinesisError, type KinesisErrorKind, redact } from "./errors.ts";
@@ -83,14 +84,6 @@ function sanitizeCode(raw: unknown): string | undefined {
   if (colon >= 0) code = code.slice(0, colon);
   code = code.trim();
   return /^[A-Za-z0-9_.]{1,100}$/.test(code) ? code : undefined;
-}
-
-// Server time quoted in Kinesis' skew messages: "(20260101T003000Z - 15 min.)".
-function serverTimeFromMessage(message: string): number | undefined {
-  const m = /\((\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z [+-] 15 min\.\)/.exec(message);
-  if (!m) return undefined;
-  const t = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
-  return Number.isFinite(t) ? t : undefined;
 }
 
 interface Attempt {

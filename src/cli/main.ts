@@ -217,7 +217,7 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
   });
   try {
     const listenToken = cfg.listen ? readListenToken(cfg) : undefined;
-    setup = await resolveSetup(cfg, io);
+    setup = await resolveSetup(cfg, io).catch(asUsageError);
     if (cfg.fixedPartitionKey !== undefined) {
       try {
         validatePartitionKey(cfg.fixedPartitionKey);
@@ -456,6 +456,19 @@ function readListenToken(cfg: ShipConfig): string | undefined {
     );
   }
   return token;
+}
+
+/**
+ * Everything resolved before input is read is configuration: a library's
+ * validation error (`TypeError`, `RangeError`, a credentials configuration
+ * error) becomes a one-line usage error, exit 2, instead of a stack trace.
+ */
+function asUsageError(error: unknown): never {
+  if (
+    error instanceof UsageError || error instanceof EnvironmentError ||
+    error instanceof InputError || !(error instanceof Error)
+  ) throw error;
+  throw new UsageError(error.message.split("\n")[0], { cause: error });
 }
 
 function sameFile(a: string, b: string): boolean {

@@ -9,6 +9,7 @@
  * call and its per-entry outcomes).
  * @module
  */
+import { utf8Length } from "../aws/request_limits.ts";
 import { Aggregator } from "../format/aggregator.ts";
 import { RecordError } from "../format/errors.ts";
 import type { AggregatedRecord, UserRecord } from "../format/record.ts";
@@ -271,8 +272,10 @@ export class KinesisProducer {
     const done = this.#aggregator.add(record);
     this.#buffered += cost;
     this.#stats.records++;
+    // Kinesis counts the key in UTF-8 bytes; a random key is a 36-byte UUID.
+    const key = record.partitionKey ?? o.partitionKey;
     this.#stats.putUnitsUnaggregated += putPayloadUnits(
-      record.data.length + (record.partitionKey?.length ?? o.partitionKey?.length ?? 36),
+      record.data.length + (key === undefined ? 36 : utf8Length(key)),
     );
     if (done) {
       this.#enqueue(done);
