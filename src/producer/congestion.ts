@@ -8,7 +8,7 @@
  * @module
  */
 import { partitionKeyHash } from "../format/keys.ts";
-import { type ShardHashRange, ShardMap } from "../format/shard_map.ts";
+import type { ShardMap } from "../format/shard_map.ts";
 
 /**
  * One AIMD window. `size` grows by 1/size per success (about +1 per window of
@@ -122,8 +122,7 @@ export class Congestion {
 }
 
 /** Predicts shards from the stream's hash ranges: the shard id, or `#index` when ranges lack ids. */
-export function shardPredictor(ranges: readonly ShardHashRange[]): ShardPredictor {
-  const map = new ShardMap(ranges);
+export function shardPredictor(map: ShardMap): ShardPredictor {
   return (partitionKey, explicitHashKey) => {
     const hash = explicitHashKey !== undefined
       ? BigInt(explicitHashKey)

@@ -18,7 +18,7 @@ import {
   type PutRecordsLimits,
 } from "../aws/request_limits.ts";
 import type { AwsCredentials, CredentialProvider, FetchLike } from "../aws/types.ts";
-import type { ShardHashRange } from "../format/shard_map.ts";
+import { ShardMap, type ShardMapInput } from "../format/shard_map.ts";
 import type { UserRecord } from "../format/record.ts";
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_TARGET_BYTES } from "../format/limits.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -138,11 +138,13 @@ export interface KinesisProducerOptions {
    */
   keyed?: boolean;
   /**
-   * Keyed mode: the stream's shard hash ranges, to pack chunks per shard
-   * instead of per key. In any mode, they also let the producer track
-   * throttling per shard (a window and a pause per shard).
+   * Keyed mode: the stream's open shards, to pack chunks per shard instead of
+   * per key: a `ShardMap`, or what it accepts (hash ranges, or ListShards
+   * output, whose closed shards are dropped). Validated at once. In any mode,
+   * they also let the producer track throttling per shard (a window and a
+   * pause per shard).
    */
-  shards?: readonly ShardHashRange[];
+  shards?: readonly ShardMapInput[] | ShardMap;
   /**
    * `"on"`: user records go in KPL aggregates. `"off"`: each user record is
    * its own Kinesis record, batched by PutRecords (up to 500 per call), for
@@ -285,7 +287,7 @@ export interface ResolvedOptions {
   ordered: boolean;
   partitionKey: string | undefined;
   keyed: boolean;
-  shards: readonly ShardHashRange[] | undefined;
+  shards: ShardMap | undefined;
   maxRecordBytes: number;
   targetBytes: number;
   maxRecords: number;
@@ -391,7 +393,7 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
     ordered: concurrency === 1 && partitionKey !== undefined,
     partitionKey,
     keyed,
-    shards,
+    shards: shards === undefined || shards instanceof ShardMap ? shards : new ShardMap(shards),
     maxRecordBytes,
     targetBytes,
     maxRecords,

@@ -117,7 +117,7 @@ export class KinesisProducer {
     this.#scheduler = new Scheduler(o, this.#client, this.#stats, this.#abort.signal, {
       deliver: (entry, shardId, sequenceNumber) => this.#deliver(entry, shardId, sequenceNumber),
       fail: (entry, error, reason) => this.#fail(entry, error, reason),
-    }, o.shards && o.shards.length > 0 ? shardPredictor(o.shards) : undefined);
+    }, o.shards ? shardPredictor(o.shards) : undefined);
   }
 
   /** A snapshot of the counters. */
