@@ -40,7 +40,14 @@ export {
   DEFAULT_TARGET_BYTES,
   MAX_RECORD_BYTES_CEILING,
 } from "./src/format/limits.ts";
-export { type ShardHashRange, ShardMap } from "./src/format/shard_map.ts";
+export {
+  type ListedShard,
+  type ShardHashRange,
+  ShardMap,
+  type ShardMapInput,
+  type ShardMapOptions,
+  type WireShard,
+} from "./src/format/shard_map.ts";
 export {
   DecompressionError,
   gunzip,

@@ -76,5 +76,11 @@ export type {
   RequestOptions,
   StreamTarget,
 } from "./src/aws/kinesis_client.ts";
-export type { ShardHashRange } from "./src/format/shard_map.ts";
+export type {
+  ListedShard,
+  ShardHashRange,
+  ShardMap,
+  ShardMapInput,
+  WireShard,
+} from "./src/format/shard_map.ts";
 export type { RecordCompression } from "./src/format/compression.ts";

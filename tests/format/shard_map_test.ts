@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { aggregate, deaggregate, partitionKeyHash, RecordError } from "../../mod.ts";
+import { aggregate, deaggregate, partitionKeyHash, RecordError } from "../../format.ts";
 import { Aggregator } from "../../src/format/aggregator.ts";
 import { KeyCache } from "../../src/format/key_cache.ts";
 import { MAX_HASH_KEY } from "../../src/format/keys.ts";
