@@ -55,4 +55,9 @@ export {
   isGzip,
   type RecordCompression,
 } from "./src/format/compression.ts";
-export { PUT_PAYLOAD_UNIT_BYTES, putPayloadUnits } from "./src/producer/stats.ts";
+export {
+  ON_DEMAND_RECORD_BYTES,
+  onDemandBilledBytes,
+  PUT_PAYLOAD_UNIT_BYTES,
+  putPayloadUnits,
+} from "./src/producer/stats.ts";

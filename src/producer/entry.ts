@@ -22,12 +22,16 @@ export interface Entry {
   readonly cost: number;
   /** When it was cut (clock ms): the start of its deadline. */
   readonly cutAt: number;
+  /** When its first user record went in (clock ms), for latency; `cutAt` when unknown. */
+  readonly openedAt?: number;
   /** The shard it is predicted to land on, when a shard map is known. */
   readonly shard: string | undefined;
   /** Attempts made so far. */
   attempts: number;
   /** When its backoff ends (clock ms); 0 before any failure. */
   readyAt: number;
+  /** Ms of backoff it has waited out (the SDK's `$metadata.totalRetryDelay`). */
+  retryDelayMs: number;
   /** Resolves once it is delivered or reported. */
   readonly settled: Promise<void>;
   /** Resolves {@link settled}. */
@@ -35,11 +39,11 @@ export interface Entry {
 }
 
 /** Fields of a new entry; the delivery state starts empty. */
-export type EntryInit = Omit<Entry, "attempts" | "readyAt" | "settled" | "settle">;
+export type EntryInit = Omit<Entry, "attempts" | "readyAt" | "retryDelayMs" | "settled" | "settle">;
 
 /** Creates an entry with no attempts made. */
 export function createEntry(init: EntryInit): Entry {
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => (settle = resolve));
-  return { ...init, attempts: 0, readyAt: 0, settled, settle };
+  return { ...init, attempts: 0, readyAt: 0, retryDelayMs: 0, settled, settle };
 }
