@@ -290,7 +290,8 @@ export interface EndToEndResult {
   aboveFloor: EndToEndRatio[];
 }
 
-async function startSinkProcess(deep: boolean): Promise<{ url: string; stop(): void }> {
+/** Starts the loopback sink in its own process. */
+export async function startSinkProcess(deep: boolean): Promise<{ url: string; stop(): void }> {
   const [cmd, argv] = scriptCommand(
     new URL("./sink.ts", import.meta.url).pathname,
     deep ? ["--deep"] : [],
@@ -314,7 +315,8 @@ async function startSinkProcess(deep: boolean): Promise<{ url: string; stop(): v
   };
 }
 
-async function sinkControl(
+/** Reads or resets the sink's counters. */
+export async function sinkControl(
   url: string,
   path: "/__stats" | "/__reset",
 ): Promise<SinkStats | undefined> {

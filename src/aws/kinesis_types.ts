@@ -167,10 +167,7 @@ export interface Shard {
 
 /** Input of `KinesisClient.listShards`. */
 export interface ListShardsInput extends StreamTarget {
-  /**
-   * Wire `ShardFilter`; `{ Type: "AT_LATEST" }` lists the open shards only
-   * (without a filter, closed parent shards come back too).
-   */
+  /** Wire `ShardFilter`, for example `{ Type: "AT_LATEST" }`. */
   shardFilter?: Record<string, unknown>;
   /** Page size (1–10000); all pages are fetched either way. */
   maxResults?: number;
@@ -254,12 +251,6 @@ export interface StreamSummary {
   keyId?: string;
   /** Largest record the stream accepts, in KiB (1024 unless raised). */
   maxRecordSizeInKiB?: number;
-  /**
-   * On-demand streams: `"USER_PARTITION_KEY"` (records go where their key
-   * hashes) or `"AUTO"` (the service places records itself and ignores
-   * partition and explicit hash keys: KPL aggregation is then unsafe).
-   */
-  recordDistributionStrategy?: string;
 }
 
 /** Input of `KinesisClient.createStream`. */

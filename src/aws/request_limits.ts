@@ -21,6 +21,12 @@ export const PUT_RECORDS_DEFAULT_MAX_BYTES = 5 * MiB;
 /** The largest per-request cap the current API reference allows: 10 MiB. */
 export const PUT_RECORDS_MAX_BYTES_CEILING = 10 * MiB;
 
+/** A shard's write limit in bytes (data + partition keys) per second: 1 MiB. */
+export const SHARD_BYTES_PER_SECOND = MiB;
+
+/** A shard's write limit in Kinesis records per second (an aggregate counts as one). */
+export const SHARD_RECORDS_PER_SECOND = 1000;
+
 /** The limits one PutRecords request is built under. */
 export interface PutRecordsLimits {
   /** Most entries, 1–500. */

@@ -34,6 +34,10 @@ function jsonReplacer(this: Record<string, unknown>, key: string, value: unknown
 /** Encodes wire params as a request body for `protocol`. */
 export function encodeBody(protocol: KinesisProtocol, params: WireObject): Uint8Array<ArrayBuffer> {
   if (protocol === "cbor") return encodeCbor(params);
+  if (Array.isArray(params.Records) && params.Data === undefined) {
+    const fast = encodePutRecordsJson(params);
+    if (fast) return fast;
+  }
   const { Data, ...rest } = params;
   if (!(Data instanceof Uint8Array)) {
     return textEncoder.encode(JSON.stringify(params, jsonReplacer));
@@ -49,6 +53,37 @@ export function encodeBody(protocol: KinesisProtocol, params: WireObject): Uint8
   textEncoder.encodeInto(base64, body.subarray(DATA_HEAD.length));
   body.set(tail, body.length - tail.length);
   return body;
+}
+
+/**
+ * PutRecords in JSON without the replacer: JSON.stringify calls the replacer
+ * for every key of every entry, and base64 needs no escaping, so the entries
+ * are written as text directly (Records last, as the client builds them).
+ * Returns undefined for any entry of another shape.
+ */
+function encodePutRecordsJson(params: WireObject): Uint8Array<ArrayBuffer> | undefined {
+  const { Records, ...rest } = params;
+  const entries = Records as unknown[];
+  const parts: string[] = [];
+  for (const raw of entries) {
+    const e = raw as WireObject;
+    if (
+      typeof e !== "object" || e === null || !(e.Data instanceof Uint8Array) ||
+      typeof e.PartitionKey !== "string" ||
+      (e.ExplicitHashKey !== undefined && typeof e.ExplicitHashKey !== "string") ||
+      Object.keys(e).some((k) => k !== "Data" && k !== "PartitionKey" && k !== "ExplicitHashKey")
+    ) return undefined;
+    parts.push(
+      `{"Data":"${encodeBase64(e.Data)}","PartitionKey":${JSON.stringify(e.PartitionKey)}${
+        e.ExplicitHashKey === undefined
+          ? ""
+          : `,"ExplicitHashKey":${JSON.stringify(e.ExplicitHashKey)}`
+      }}`,
+    );
+  }
+  const others = JSON.stringify(rest, jsonReplacer);
+  const head = others === "{}" ? "{" : `${others.slice(0, -1)},`;
+  return textEncoder.encode(`${head}"Records":[${parts.join(",")}]}`);
 }
 
 /** A decoded response body: an object, nothing, or something else (HTML, garbage). */

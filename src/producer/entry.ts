@@ -22,28 +22,60 @@ export interface Entry {
   readonly cost: number;
   /** When it was cut (clock ms): the start of its deadline. */
   readonly cutAt: number;
-  /** When its first user record went in (clock ms), for latency; `cutAt` when unknown. */
-  readonly openedAt?: number;
   /** The shard it is predicted to land on, when a shard map is known. */
   readonly shard: string | undefined;
   /** Attempts made so far. */
   attempts: number;
   /** When its backoff ends (clock ms); 0 before any failure. */
   readyAt: number;
-  /** Ms of backoff it has waited out (the SDK's `$metadata.totalRetryDelay`). */
-  retryDelayMs: number;
-  /** Resolves once it is delivered or reported. */
-  readonly settled: Promise<void>;
-  /** Resolves {@link settled}. */
-  settle(): void;
+  /** Whether it is delivered or reported. */
+  done: boolean;
+  /** Wakes {@link whenSettled} callers; made only when someone waits (flush). */
+  wake: (() => void) | undefined;
 }
 
 /** Fields of a new entry; the delivery state starts empty. */
-export type EntryInit = Omit<Entry, "attempts" | "readyAt" | "retryDelayMs" | "settled" | "settle">;
+export type EntryInit = Omit<Entry, "attempts" | "readyAt" | "done" | "wake">;
 
 /** Creates an entry with no attempts made. */
 export function createEntry(init: EntryInit): Entry {
-  let settle!: () => void;
-  const settled = new Promise<void>((resolve) => (settle = resolve));
-  return { ...init, attempts: 0, readyAt: 0, retryDelayMs: 0, settled, settle };
+  // A literal, not a spread: unaggregated mode makes one per user record.
+  return {
+    data: init.data,
+    partitionKey: init.partitionKey,
+    explicitHashKey: init.explicitHashKey,
+    records: init.records,
+    bytes: init.bytes,
+    cost: init.cost,
+    cutAt: init.cutAt,
+    shard: init.shard,
+    attempts: 0,
+    readyAt: 0,
+    done: false,
+    wake: undefined,
+  };
+}
+
+/** Marks `entry` delivered or reported and wakes whoever waits for it. */
+export function markSettled(entry: Entry): void {
+  entry.done = true;
+  const wake = entry.wake;
+  entry.wake = undefined;
+  wake?.();
+}
+
+const SETTLED: Promise<void> = Promise.resolve();
+
+/** Resolves once `entry` is delivered or reported. */
+export function whenSettled(entry: Entry): Promise<void> {
+  if (entry.done) return SETTLED;
+  return new Promise((resolve) => {
+    const previous = entry.wake;
+    entry.wake = previous
+      ? () => {
+        previous();
+        resolve();
+      }
+      : resolve;
+  });
 }

@@ -28,9 +28,9 @@ export class SendQueue {
   #fresh: Entry[] = [];
   #head = 0;
   /** Retries whose backoff has passed, oldest cut first. */
-  readonly #due: Entry[] = [];
+  readonly #due = new Heap((e) => e.cutAt);
   /** Retries in backoff, soonest ready first. */
-  readonly #waiting: Entry[] = [];
+  readonly #waiting = new Heap((e) => e.readyAt);
 
   /** Entries queued, waiting ones included. */
   get size(): number {
@@ -49,7 +49,7 @@ export class SendQueue {
 
   /** When the next waiting retry becomes due, or Infinity. */
   get nextReadyAt(): number {
-    return this.#waiting.length > 0 ? this.#waiting[0].readyAt : Infinity;
+    return this.#waiting.peek()?.readyAt ?? Infinity;
   }
 
   /** Appends a fresh entry. */
@@ -59,15 +59,12 @@ export class SendQueue {
 
   /** Queues a retry that may go at `entry.readyAt`. */
   retry(entry: Entry): void {
-    insertSorted(this.#waiting, entry, (e) => e.readyAt);
+    this.#waiting.push(entry);
   }
 
   /** Moves retries whose backoff has passed to the due list. */
   promote(now: number): void {
-    let n = 0;
-    while (n < this.#waiting.length && this.#waiting[n].readyAt <= now) n++;
-    if (n === 0) return;
-    for (const e of this.#waiting.splice(0, n)) insertSorted(this.#due, e, (x) => x.cutAt);
+    while ((this.#waiting.peek()?.readyAt ?? Infinity) <= now) this.#due.push(this.#waiting.pop()!);
   }
 
   /** Takes up to the limits, oldest first, skipping (not removing) entries not admitted. */
@@ -78,33 +75,29 @@ export class SendQueue {
     const fits = (e: Entry) =>
       out.length === 0 || (out.length < limits.maxEntries && bytes + e.bytes <= limits.maxBytes);
     // Due retries are taken while they are older than the fresh head.
-    let d = 0;
-    const skippedDue: number[] = [];
+    const skippedDue: Entry[] = [];
     let f = this.#head;
     const skippedFresh: Entry[] = [];
     while (out.length < limits.maxEntries && scanned < SCAN_LIMIT) {
-      const due = d < this.#due.length ? this.#due[d] : undefined;
+      const due = this.#due.peek();
       const fresh = !limits.retriesOnly && f < this.#fresh.length ? this.#fresh[f] : undefined;
       if (!due && !fresh) break;
       const fromDue = due !== undefined && (fresh === undefined || due.cutAt <= fresh.cutAt);
       const e = fromDue ? due! : fresh!;
       if (!fits(e)) break;
       scanned++;
-      if (fromDue) d++;
+      if (fromDue) this.#due.pop();
       else f++;
       if (!limits.admits(e)) {
-        if (fromDue) skippedDue.push(d - 1);
+        if (fromDue) skippedDue.push(e);
         else skippedFresh.push(e);
         continue;
       }
       out.push(e);
       bytes += e.bytes;
     }
-    // Remove what was taken; skipped entries keep their order and place.
-    if (d > 0) {
-      const kept = skippedDue.map((i) => this.#due[i]);
-      this.#due.splice(0, d, ...kept);
-    }
+    // Skipped entries keep their order and place.
+    for (const e of skippedDue) this.#due.push(e);
     if (f > this.#head) {
       if (skippedFresh.length === 0) this.#head = f;
       else this.#fresh.splice(this.#head, f - this.#head, ...skippedFresh);
@@ -118,23 +111,68 @@ export class SendQueue {
 
   /** Removes and returns every entry (close deadline). */
   drain(): Entry[] {
-    const all = [...this.#due, ...this.#waiting, ...this.#fresh.slice(this.#head)];
-    this.#due.length = 0;
-    this.#waiting.length = 0;
+    const all = [...this.#due.clear(), ...this.#waiting.clear(), ...this.#fresh.slice(this.#head)];
     this.#fresh = [];
     this.#head = 0;
     return all;
   }
 }
 
-function insertSorted(list: Entry[], entry: Entry, key: (e: Entry) => number): void {
-  const k = key(entry);
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (key(list[mid]) <= k) lo = mid + 1;
-    else hi = mid;
+/** A binary min-heap of entries by `key`; ties keep no particular order. */
+class Heap {
+  readonly #items: Entry[] = [];
+  readonly #key: (e: Entry) => number;
+
+  constructor(key: (e: Entry) => number) {
+    this.#key = key;
   }
-  list.splice(lo, 0, entry);
+
+  get length(): number {
+    return this.#items.length;
+  }
+
+  peek(): Entry | undefined {
+    return this.#items[0];
+  }
+
+  push(e: Entry): void {
+    const items = this.#items;
+    const key = this.#key;
+    let i = items.length;
+    items.push(e);
+    const k = key(e);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (key(items[parent]) <= k) break;
+      items[i] = items[parent];
+      i = parent;
+    }
+    items[i] = e;
+  }
+
+  pop(): Entry | undefined {
+    const items = this.#items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    const key = this.#key;
+    const k = key(last);
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= items.length) break;
+      const r = l + 1;
+      const c = r < items.length && key(items[r]) < key(items[l]) ? r : l;
+      if (key(items[c]) >= k) break;
+      items[i] = items[c];
+      i = c;
+    }
+    items[i] = last;
+    return top;
+  }
+
+  /** Empties the heap, returning what it held. */
+  clear(): Entry[] {
+    return this.#items.splice(0);
+  }
 }

@@ -42,3 +42,21 @@ describe("encodeBody", () => {
     assert.equal(out.PartitionKey, "k");
   });
 });
+
+describe("encodeBody: PutRecords JSON", () => {
+  it("writes the same bytes as the generic JSON path", () => {
+    const records = [
+      { Data: new Uint8Array([0, 1, 2, 250]), PartitionKey: 'k"\\ü😀', ExplicitHashKey: "42" },
+      { Data: new Uint8Array(0), PartitionKey: "a", ExplicitHashKey: undefined },
+    ];
+    for (const target of [{ StreamName: "s" }, { StreamARN: "arn:x" }, {}]) {
+      const params = { ...target, Records: records };
+      const fast = new TextDecoder().decode(encodeBody("json", params));
+      const generic = JSON.stringify(
+        params,
+        (_k, v) => v instanceof Uint8Array ? btoa(String.fromCharCode(...v)) : v,
+      );
+      assert.equal(fast, generic);
+    }
+  });
+});

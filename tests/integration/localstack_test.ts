@@ -207,6 +207,69 @@ describe(
       }
     }
 
+    for (const protocol of ["json", "cbor"] as const) {
+      for (const aggregation of ["on", "off"] as const) {
+        it(`PutRecords round trip, aggregation ${aggregation} (${protocol}): shard by shard, byte for byte`, async () => {
+          const rand = rng(protocol.length * 17 + aggregation.length);
+          const streamName = await newStream();
+          const shards = await admin.listShards({ streamName });
+          const start = proxy.requests.length;
+          const { p, failures } = producer(streamName, {
+            protocol,
+            keyed: true,
+            aggregation,
+            shards: shards.map((s) => ({ shardId: s.shardId, ...s.hashKeyRange })),
+            // One call at a time: ready aggregates are collected into PutRecords.
+            concurrency: 1,
+            targetBytes: 8192,
+            lingerMs: 20,
+          });
+          const sent = new Map<string, Uint8Array[]>();
+          const n = 1500;
+          for (let id = 0; id < n; id++) {
+            const key = `user-${int(rand, 0, 60)}`;
+            const data = makeRecord(id, int(rand, 0, 900), rand);
+            const list = sent.get(key) ?? [];
+            list.push(data);
+            sent.set(key, list);
+            await p.put(data, { partitionKey: key });
+          }
+          await p.close();
+          assert.deepEqual(failures, []);
+          assert.ok((p.stats.callsByKind.PutRecords ?? 0) > 0, "PutRecords was used");
+
+          const reader = new KinesisClient({
+            region: ls.region,
+            endpoint: proxy.url,
+            credentials: BASE,
+            protocol,
+          });
+          const got = new Map<string, Uint8Array[]>();
+          let kinesisRecords = 0;
+          for await (const { shard, record } of readStream(reader, { streamName })) {
+            kinesisRecords++;
+            for (const r of deaggregate(record.data, record.partitionKey)) {
+              assert.equal(r.aggregated, aggregation === "on");
+              const hash = partitionKeyHash(r.partitionKey);
+              assert.ok(
+                hash >= BigInt(shard.hashKeyRange.startingHashKey) &&
+                  hash <= BigInt(shard.hashKeyRange.endingHashKey),
+              );
+              const list = got.get(r.partitionKey) ?? [];
+              list.push(r.data);
+              got.set(r.partitionKey, list);
+            }
+          }
+          if (aggregation === "off") assert.equal(kinesisRecords, n);
+          for (const [key, list] of sent) assert.deepEqual(got.get(key), list, key);
+          assert.equal([...got.values()].reduce((m, l) => m + l.length, 0), n);
+          const seen = proxy.requests.slice(start);
+          assert.ok(seen.some((r) => r.action === "PutRecords"));
+          assert.ok(seen.every((r) => r.verified));
+        });
+      }
+    }
+
     it("assumes a role through LocalStack's STS with an external id, then puts with the session token", async () => {
       const streamName = await newStream(1);
       // Learn the temporary credentials from STS's answer, so the proxy can verify them.
