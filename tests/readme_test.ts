@@ -70,6 +70,53 @@ describe("README", () => {
     ]);
   });
 
+  const runExample = (file: string) =>
+    execFileSync(process.execPath, ["run", "-A", new URL(`examples/${file}`, root).pathname], {
+      encoding: "utf8",
+    });
+
+  it("runs the delivery snippet: deliver(), await using, flush({ signal }), logger", () => {
+    assert.equal(
+      runExample("delivery.ts"),
+      "order 2: shardId-000000000003, sequence 1/1, 1 attempt\n",
+    );
+  });
+
+  it("runs the streams snippet: producer.writable and toNodeWritable", () => {
+    assert.equal(
+      runExample("streams.ts"),
+      "web stream: 3 records delivered\nnode stream: 4 records delivered\n",
+    );
+  });
+
+  it("runs the metrics snippet: EMF lines, the OpenTelemetry hook, both billing modes", () => {
+    assert.equal(
+      runExample("metrics.ts"),
+      "EMF: 500 records delivered, 1 PUT payload unit(s)\n" +
+        "on-demand: 8192 bytes billed vs 512000 unaggregated\n" +
+        "OpenTelemetry: 14 counters registered\n",
+    );
+  });
+
+  it("runs the compression snippet: gzip per record, undone by deaggregateRecords", () => {
+    const out = runExample("compression.ts");
+    const [, before, after] = /gzip: (\d+) bytes -> (\d+) bytes/.exec(out)!;
+    assert.ok(Number(after) < Number(before) / 2, out);
+    assert.match(out, /read back 100 records; first: order 0, order failed\n$/);
+  });
+
+  it("lists every value the package root exports in its public API block", async () => {
+    const api = /<!-- api -->\s*```ts ignore\n([\s\S]*?)```/.exec(readme)![1];
+    const mod = await import("../mod.ts");
+    for (const name of Object.keys(mod)) {
+      assert.match(api, new RegExp(`\\b${name}\\b`), `${name} is missing from the API block`);
+    }
+    for (const subpath of ["format", "aws", "node"]) {
+      assert.ok(api.includes(`"@kpl/kinesis-producer/${subpath}"`), subpath);
+    }
+    assert.ok(api.split("\n").length <= 30, "it fits on one screen");
+  });
+
   it("fills in every measured figure", () =>
     assert.doesNotMatch(readme, /MEMORY_FIGURE|BENCH_TABLE/));
 });
