@@ -69,7 +69,14 @@ describe(
         credentials: known,
         region: ls.region,
       });
-      admin = new KinesisClient({ region: ls.region, endpoint: proxy.url, credentials: BASE });
+      // Generous timeouts for the test's own calls: LocalStack on a busy 2-core machine has taken
+      // over 11 s (the default for small bodies) to answer GetRecords.
+      admin = new KinesisClient({
+        region: ls.region,
+        endpoint: proxy.url,
+        credentials: BASE,
+        timeoutMs: 60_000,
+      });
     });
 
     after(async () => {
@@ -94,6 +101,7 @@ describe(
         endpoint: proxy.url,
         credentials: BASE,
         protocol,
+        timeoutMs: 60_000,
       });
       const out: Stored[] = [];
       for await (const { shard, record } of readStream(reader, { streamName })) {
@@ -243,6 +251,7 @@ describe(
             endpoint: proxy.url,
             credentials: BASE,
             protocol,
+            timeoutMs: 60_000,
           });
           const got = new Map<string, Uint8Array[]>();
           let kinesisRecords = 0;
