@@ -34,5 +34,11 @@ export {
   type ProxyRuntime,
   ProxyUnsupportedError,
 } from "./src/runtime/proxy.ts";
+export {
+  bypassesProxy,
+  envProxyFetch,
+  type ProxyEnv,
+  readProxyEnv,
+} from "./src/runtime/proxy_env.ts";
 export { type Clock, systemClock, type TimerHandle } from "./src/producer/clock.ts";
 export { backoffMs, type GiveUpReason, nextRetry, type RetryPolicy } from "./src/producer/retry.ts";

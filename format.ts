@@ -40,7 +40,14 @@ export {
   DEFAULT_TARGET_BYTES,
   MAX_RECORD_BYTES_CEILING,
 } from "./src/format/limits.ts";
-export { type ShardHashRange, ShardMap } from "./src/format/shard_map.ts";
+export {
+  type ListedShard,
+  type ShardHashRange,
+  ShardMap,
+  type ShardMapInput,
+  type ShardMapOptions,
+  type WireShard,
+} from "./src/format/shard_map.ts";
 export {
   DecompressionError,
   gunzip,
@@ -48,4 +55,9 @@ export {
   isGzip,
   type RecordCompression,
 } from "./src/format/compression.ts";
-export { PUT_PAYLOAD_UNIT_BYTES, putPayloadUnits } from "./src/producer/stats.ts";
+export {
+  ON_DEMAND_RECORD_BYTES,
+  onDemandBilledBytes,
+  PUT_PAYLOAD_UNIT_BYTES,
+  putPayloadUnits,
+} from "./src/producer/stats.ts";

@@ -24,7 +24,16 @@
  */
 
 // Producing
-export { type CloseOptions, KinesisProducer, type RecordKeys } from "./src/producer/producer.ts";
+export {
+  type CloseOptions,
+  type FlushOptions,
+  KinesisProducer,
+  type PutOptions,
+  type RecordKeys,
+} from "./src/producer/producer.ts";
+export type { RecordDelivery } from "./src/producer/record_delivery.ts";
+export type { WritableRecord } from "./src/producer/writable.ts";
+export type { Logger } from "./src/producer/logger.ts";
 export type {
   Aggregation,
   Delivery,
@@ -33,6 +42,28 @@ export type {
   PutRecordClient,
 } from "./src/producer/options.ts";
 export type { ProducerStats } from "./src/producer/stats.ts";
+export { LATENCY_BUCKETS_MS, type LatencyHistogram } from "./src/producer/histogram.ts";
+
+// Metrics
+export {
+  type EmfEmitter,
+  type EmfEmitterOptions,
+  type EmfOptions,
+  startEmfEmitter,
+  toEmf,
+} from "./src/metrics/emf.ts";
+export {
+  type HistogramLike,
+  type Instrumentation,
+  type InstrumentOptions,
+  type InstrumentOptionsForProducer,
+  instrumentProducer,
+  MAX_RECORDS_PER_COLLECTION,
+  type MeterLike,
+  type MetricAttributes,
+  type ObservableLike,
+  type ObservableResultLike,
+} from "./src/metrics/otel.ts";
 export type { Clock, TimerHandle } from "./src/producer/clock.ts";
 export type { GiveUpReason } from "./src/producer/retry.ts";
 
@@ -76,5 +107,11 @@ export type {
   RequestOptions,
   StreamTarget,
 } from "./src/aws/kinesis_client.ts";
-export type { ShardHashRange } from "./src/format/shard_map.ts";
+export type {
+  ListedShard,
+  ShardHashRange,
+  ShardMap,
+  ShardMapInput,
+  WireShard,
+} from "./src/format/shard_map.ts";
 export type { RecordCompression } from "./src/format/compression.ts";

@@ -19,6 +19,8 @@
 interface BuildOptions {
   /** Entry modules; only what they import is compiled. */
   entryPoints: string[];
+  /** Entry modules compiled in a second pass with Node's types (`node:` imports allowed). */
+  nodeEntryPoints?: string[];
   /** Output directory, emptied first. */
   outDir: string;
   /** Contents of the output `package.json`. */
@@ -86,6 +88,17 @@ async function build(options: BuildOptions): Promise<void> {
   const config = `${rootPath}/.build/tsconfig.npm.json`;
   await Deno.writeTextFile(config, JSON.stringify(tsconfig, null, 2));
   await run(`${rootPath}/node_modules/.bin/tsc`, ["-p", config]);
+  if (options.nodeEntryPoints?.length) {
+    // The Node adapters only: the same settings plus Node's types. The core
+    // stays checked on web-platform types alone by the pass above.
+    const nodeConfig = `${rootPath}/.build/tsconfig.npm-node.json`;
+    const nodeTsconfig = {
+      files: options.nodeEntryPoints.map((p) => `../${p}`),
+      compilerOptions: { ...tsconfig.compilerOptions, types: ["node"] },
+    };
+    await Deno.writeTextFile(nodeConfig, JSON.stringify(nodeTsconfig, null, 2));
+    await run(`${rootPath}/node_modules/.bin/tsc`, ["-p", nodeConfig]);
+  }
   // tsc rewrites ".ts" to ".js" in the JavaScript it emits, not in the .d.ts
   // files (TypeScript 5.9); consumers without allowImportingTsExtensions need ".js".
   await rewriteDeclarationSpecifiers(`${out}/esm`);
@@ -101,9 +114,14 @@ await build({
   // kinesis-mock launcher) is left out: it is Deno-first, imports node:
   // modules statically, and is not part of the library's API.
   entryPoints: ["mod.ts", "format.ts", "aws.ts"],
+  nodeEntryPoints: ["node.ts"],
   outDir: "npm",
-  // ES2024.String: String#isWellFormed (Node ≥ 20); DOM.Iterable: URLSearchParams iteration.
-  compilerOptions: { target: "ES2022", lib: ["ES2022", "ES2024.String", "DOM", "DOM.Iterable"] },
+  // ES2024.String: String#isWellFormed (Node ≥ 20); ESNext.Disposable: Symbol.asyncDispose
+  // (Node ≥ 20.4); DOM.Iterable: URLSearchParams iteration.
+  compilerOptions: {
+    target: "ES2022",
+    lib: ["ES2022", "ES2024.String", "ESNext.Disposable", "DOM", "DOM.Iterable"],
+  },
   package: {
     name: pkg.name,
     version: deno.version,

@@ -46,6 +46,7 @@ const ENTRY_POINTS: Record<string, string> = {
   "mod.ts": PACKAGE,
   "format.ts": `${PACKAGE}/format`,
   "aws.ts": `${PACKAGE}/aws`,
+  "node.ts": `${PACKAGE}/node`,
 };
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const stage = join(root, ".build", "node-tests");
@@ -123,7 +124,7 @@ const tsconfig = {
     module: "nodenext",
     moduleResolution: "nodenext",
     target: "ES2022",
-    lib: ["ES2022", "ES2024.String", "DOM", "DOM.Iterable"],
+    lib: ["ES2022", "ES2024.String", "ESNext.Disposable", "DOM", "DOM.Iterable"],
     types: ["node"],
     strict: true,
     allowImportingTsExtensions: true,

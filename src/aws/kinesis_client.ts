@@ -292,6 +292,7 @@ export class KinesisClient {
         encryptionType: optString(s, "EncryptionType"),
         keyId: optString(s, "KeyId"),
         maxRecordSizeInKiB: optNumber(s, "MaxRecordSizeInKiB"),
+        recordDistributionStrategy: optString(s, "RecordDistributionStrategy"),
       };
     });
   }

@@ -167,7 +167,10 @@ export interface Shard {
 
 /** Input of `KinesisClient.listShards`. */
 export interface ListShardsInput extends StreamTarget {
-  /** Wire `ShardFilter`, for example `{ Type: "AT_LATEST" }`. */
+  /**
+   * Wire `ShardFilter`; `{ Type: "AT_LATEST" }` lists the open shards only
+   * (without a filter, closed parent shards come back too).
+   */
   shardFilter?: Record<string, unknown>;
   /** Page size (1–10000); all pages are fetched either way. */
   maxResults?: number;
@@ -251,6 +254,12 @@ export interface StreamSummary {
   keyId?: string;
   /** Largest record the stream accepts, in KiB (1024 unless raised). */
   maxRecordSizeInKiB?: number;
+  /**
+   * On-demand streams: `"USER_PARTITION_KEY"` (records go where their key
+   * hashes) or `"AUTO"` (the service places records itself and ignores
+   * partition and explicit hash keys: KPL aggregation is then unsafe).
+   */
+  recordDistributionStrategy?: string;
 }
 
 /** Input of `KinesisClient.createStream`. */

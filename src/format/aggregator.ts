@@ -6,14 +6,15 @@
  */
 import { AggregateBuilder } from "./builder.ts";
 import { RecordError, RecordTooLargeError } from "./errors.ts";
-import { partitionKeyHash, validateExplicitHashKey, validatePartitionKey } from "./keys.ts";
+import { KeyCache } from "./key_cache.ts";
+import { validatePartitionKey } from "./keys.ts";
 import {
   DEFAULT_MAX_RECORD_BYTES,
   DEFAULT_TARGET_BYTES,
   MAX_RECORD_BYTES_CEILING,
 } from "./limits.ts";
 import type { AggregatedRecord, UserRecord } from "./record.ts";
-import { type ShardHashRange, ShardMap } from "./shard_map.ts";
+import { ShardMap, type ShardMapInput } from "./shard_map.ts";
 
 /** Options for {@link Aggregator} and {@link aggregate}. */
 export interface AggregatorOptions {
@@ -47,18 +48,32 @@ export interface AggregatorOptions {
    */
   keyed?: boolean;
   /**
-   * Keyed mode: the stream's open shard hash ranges (from ListShards). Records
-   * are then grouped by shard and each aggregate's explicit hash key is set
-   * inside that shard, which packs far better than grouping by key. Refresh it
-   * after resharding: a stale map can mix keys that now live on different shards.
+   * Keyed mode: the stream's open shards (a {@link ShardMap}, or what it
+   * accepts: ranges, or ListShards output, whose closed shards are dropped).
+   * Records are then grouped by shard and each aggregate's explicit hash key is
+   * the shard's starting hash key, which packs far better than grouping by key.
+   * Replace it after resharding ({@link Aggregator.setShardMap}): a stale map
+   * can mix keys that now live on different shards.
    */
-  shards?: readonly ShardHashRange[];
+  shards?: readonly ShardMapInput[] | ShardMap;
+  /**
+   * Accept a `shards` list that leaves part of the hash key space uncovered;
+   * records hashing into a gap are refused with a {@link RecordError}.
+   * @default {false}
+   */
+  allowShardGaps?: boolean;
   /**
    * Keyed mode: how many aggregates may be open at once. Opening one more ships
    * the oldest.
    * @default {1024}
    */
   maxOpenAggregates?: number;
+  /**
+   * Keyed mode: how many distinct keys keep their hash, shard and bytes cached.
+   * Past it the cache starts over. About 60 bytes per key plus the key.
+   * @default {131072}
+   */
+  keyCacheSize?: number;
   /**
    * The clock that stamps when an aggregate got its first record, in ms.
    * @default {performance.now}
@@ -75,6 +90,7 @@ interface Settings {
   keyed: boolean;
   shardMap: ShardMap | undefined;
   maxOpenAggregates: number;
+  keyCacheSize: number;
   now: () => number;
 }
 
@@ -85,7 +101,9 @@ function resolve(options: AggregatorOptions): Settings {
     partitionKey,
     keyed = false,
     shards,
+    allowShardGaps = false,
     maxOpenAggregates = 1024,
+    keyCacheSize = 131_072,
     now = () => performance.now(),
   } = options;
   const { targetBytes = Math.min(DEFAULT_TARGET_BYTES, maxRecordBytes) } = options;
@@ -110,6 +128,11 @@ function resolve(options: AggregatorOptions): Settings {
       `Cannot set maxOpenAggregates to ${maxOpenAggregates}: it must be at least 1`,
     );
   }
+  if (!Number.isInteger(keyCacheSize) || keyCacheSize < 1) {
+    throw new RangeError(
+      `Cannot set keyCacheSize to ${keyCacheSize}: it must be a positive integer`,
+    );
+  }
   if (partitionKey !== undefined) {
     if (keyed) throw new TypeError("Cannot combine a fixed partitionKey with keyed mode");
     validatePartitionKey(partitionKey);
@@ -121,8 +144,13 @@ function resolve(options: AggregatorOptions): Settings {
     maxRecords,
     partitionKey,
     keyed,
-    shardMap: shards ? new ShardMap(shards) : undefined,
+    shardMap: shards instanceof ShardMap
+      ? shards
+      : shards
+      ? new ShardMap(shards, { allowGaps: allowShardGaps })
+      : undefined,
     maxOpenAggregates,
+    keyCacheSize,
     now,
   };
 }
@@ -144,23 +172,37 @@ function resolve(options: AggregatorOptions): Settings {
  */
 export class Aggregator {
   readonly #s: Settings;
+  readonly #openedAt = new WeakMap<AggregatedRecord, number>();
   // Default mode: one open aggregate. Keyed mode: one per key or shard, oldest first.
   #current: AggregateBuilder | undefined;
   readonly #open = new Map<string | number, AggregateBuilder>();
-  // Shard of recent partition keys: keys repeat, and MD5 plus bisection per
-  // record was the largest cost of keyed packing with a shard map (profiled,
-  // 64 shards, 10,000 keys).
-  readonly #shardOfKey = new Map<string, number>();
+  // With a shard map, the open aggregate of each shard, by shard index: an
+  // array lookup instead of a Map lookup per record. Mirrors #open.
+  #byShard: (AggregateBuilder | undefined)[] = [];
   #pendingRecords = 0;
+  // Keyed mode: per-key facts (bytes, hash, shard), computed once per key.
+  readonly #keys: KeyCache;
+  readonly #hashKeys: KeyCache;
+  #shardMap: ShardMap | undefined;
+  // Starts at 1: a key cache entry with version 0 has never been placed.
+  #mapVersion = 1;
 
   /** Validates `options` up front: a bad setting throws `RangeError` or `TypeError` here. */
   constructor(options: AggregatorOptions = {}) {
     this.#s = resolve(options);
+    this.#shardMap = this.#s.shardMap;
+    this.#keys = new KeyCache(false, this.#s.keyCacheSize);
+    this.#hashKeys = new KeyCache(true, this.#s.keyCacheSize);
   }
 
   /** The record limit in bytes this aggregator enforces. */
   get maxRecordBytes(): number {
     return this.#s.maxRecordBytes;
+  }
+
+  /** The shard map keyed mode groups by, if any. */
+  get shardMap(): ShardMap | undefined {
+    return this.#shardMap;
   }
 
   /** User records waiting in open aggregates. */
@@ -180,39 +222,66 @@ export class Aggregator {
   }
 
   /**
+   * Keyed mode: groups later records by `map` (or by key, with `undefined`),
+   * after finishing the aggregates open under the old map, which it returns:
+   * ship them first. Keys are not hashed again.
+   */
+  setShardMap(map: ShardMap | undefined): AggregatedRecord[] {
+    if (!this.#s.keyed) throw new TypeError("Cannot use a shard map without keyed mode");
+    const out = this.flush();
+    this.#shardMap = map;
+    this.#mapVersion++;
+    return out;
+  }
+
+  /**
    * Adds a record. Returns an aggregate that this record completed, if any
    * (at most one per call). Throws a {@link RecordError} for a record that is
    * invalid or cannot fit even alone; the aggregator is then unchanged.
    */
   add(record: UserRecord): AggregatedRecord | undefined {
-    this.#validate(record);
+    checkData(record);
     const s = this.#s;
     let group: string | number = 0;
     let builder: AggregateBuilder | undefined;
+    let keyId = -1;
+    let hashKeyId = -1;
     if (s.keyed) {
-      group = this.#groupOf(record);
-      builder = this.#open.get(group);
+      keyId = this.#keys.id(record.partitionKey);
+      if (record.explicitHashKey !== undefined) {
+        hashKeyId = this.#hashKeys.id(record.explicitHashKey);
+      }
+      group = this.#groupOf(keyId, hashKeyId);
+      builder = typeof group === "number" ? this.#byShard[group] : this.#open.get(group);
     } else {
+      checkUnkeyed(record);
       builder = this.#current;
     }
 
     let done: AggregatedRecord | undefined;
     // A full builder is closed only below, after the record alone is known to fit:
     // closing it first and then throwing would drop the closed aggregate.
-    const full = builder !== undefined && builder.count > 0 && builder.count >= s.maxRecords;
-    if (builder && !full && builder.tryAdd(record, s.targetBytes) === 0) {
+    const full = s.maxRecords !== Infinity && builder !== undefined && builder.count > 0 &&
+      builder.count >= s.maxRecords;
+    const keys = this.#keys;
+    const hashKeys = this.#hashKeys;
+    if (
+      builder && !full &&
+      builder.tryAdd(record, s.targetBytes, keys, keyId, hashKeys, hashKeyId) === 0
+    ) {
       this.#pendingRecords++;
       return undefined;
     }
     // Start a fresh aggregate; check the record alone first so nothing ships early for nothing.
-    const fresh = this.#newBuilder(record);
-    const alone = fresh.tryAdd(record, s.maxRecordBytes);
+    const fresh = this.#newBuilder(group, keyId, hashKeyId);
+    const alone = fresh.tryAdd(record, s.maxRecordBytes, keys, keyId, hashKeys, hashKeyId);
     if (alone !== 0) throw new RecordTooLargeError(alone, s.maxRecordBytes);
     fresh.startedAt = s.now();
     if (builder && builder.count > 0) done = this.#close(group, builder);
     if (s.keyed) {
       this.#open.delete(group);
       this.#open.set(group, fresh);
+      if (typeof group === "number") this.#byShard[group] = fresh;
       if (!done && this.#open.size > s.maxOpenAggregates) {
         const [oldestGroup, oldest] = this.#open.entries().next().value!;
         done = this.#close(oldestGroup, oldest);
@@ -229,60 +298,78 @@ export class Aggregator {
    * without adding it: for callers that must refuse bad input before waiting.
    */
   check(record: UserRecord): void {
-    this.#validate(record);
-    // Placement can refuse a record too (no open shard in the map covers it).
-    if (this.#s.keyed) this.#groupOf(record);
-    const alone = this.#newBuilder(record).tryAdd(record, this.#s.maxRecordBytes);
-    if (alone !== 0) throw new RecordTooLargeError(alone, this.#s.maxRecordBytes);
+    checkData(record);
+    let group: string | number = 0;
+    let keyId = -1;
+    let hashKeyId = -1;
+    if (this.#s.keyed) {
+      keyId = this.#keys.id(record.partitionKey);
+      if (record.explicitHashKey !== undefined) {
+        hashKeyId = this.#hashKeys.id(record.explicitHashKey);
+      }
+      // Placement can refuse a record too (no open shard in the map covers it).
+      group = this.#groupOf(keyId, hashKeyId);
+    } else {
+      checkUnkeyed(record);
+    }
+    // sizeWith leaves the keys unmarked, so open aggregates keep their table indexes.
+    const alone = this.#newBuilder(group, keyId, hashKeyId)
+      .sizeWith(record, this.#keys, keyId, this.#hashKeys, hashKeyId);
+    if (alone > this.#s.maxRecordBytes) {
+      throw new RecordTooLargeError(alone, this.#s.maxRecordBytes);
+    }
   }
 
   /** Finishes every open aggregate and returns them (never empty ones). */
   flush(): AggregatedRecord[] {
     const out: AggregatedRecord[] = [];
-    if (this.#current && this.#current.count > 0) out.push(this.#current.build());
+    if (this.#current && this.#current.count > 0) out.push(this.#build(this.#current));
     this.#current = undefined;
-    for (const b of this.#open.values()) if (b.count > 0) out.push(b.build());
+    for (const b of this.#open.values()) if (b.count > 0) out.push(this.#build(b));
     this.#open.clear();
+    this.#byShard = [];
     this.#pendingRecords = 0;
     return out;
   }
 
   #close(group: string | number, builder: AggregateBuilder): AggregatedRecord {
-    if (this.#s.keyed) this.#open.delete(group);
-    else if (this.#current === builder) this.#current = undefined;
-    this.#pendingRecords -= builder.count;
-    return builder.build();
-  }
-
-  #validate(record: UserRecord): void {
-    if (record === null || typeof record !== "object" || !(record.data instanceof Uint8Array)) {
-      throw new RecordError("InvalidData", "Cannot aggregate record: data must be a Uint8Array");
-    }
     if (this.#s.keyed) {
-      validatePartitionKey(record.partitionKey);
-      if (record.explicitHashKey !== undefined) validateExplicitHashKey(record.explicitHashKey);
-    } else if (record.partitionKey !== undefined || record.explicitHashKey !== undefined) {
-      throw new RecordError(
-        "InvalidPartitionKey",
-        "Cannot use a per-record partitionKey or explicitHashKey unless keyed mode is on",
-      );
-    }
+      this.#open.delete(group);
+      if (typeof group === "number") this.#byShard[group] = undefined;
+    } else if (this.#current === builder) this.#current = undefined;
+    this.#pendingRecords -= builder.count;
+    return this.#build(builder);
   }
 
-  #groupOf(record: UserRecord): string | number {
-    const map = this.#s.shardMap;
+  #build(builder: AggregateBuilder): AggregatedRecord {
+    const aggregate = builder.build();
+    this.#openedAt.set(aggregate, builder.startedAt);
+    return aggregate;
+  }
+
+  /**
+   * When (on the `now` clock) the first record of an aggregate this aggregator
+   * returned went in: for latency metrics, without a clock read per record.
+   */
+  openedAt(aggregate: AggregatedRecord): number | undefined {
+    return this.#openedAt.get(aggregate);
+  }
+
+  /** The group a keyed record joins: its shard under the map, else its key. */
+  #groupOf(keyId: number, hashKeyId: number): string | number {
+    const cache = hashKeyId >= 0 ? this.#hashKeys : this.#keys;
+    const id = hashKeyId >= 0 ? hashKeyId : keyId;
+    const map = this.#shardMap;
     if (map) {
-      const cached = record.explicitHashKey === undefined
-        ? this.#shardOfKey.get(record.partitionKey!)
-        : undefined;
-      if (cached !== undefined) return cached;
-      const hash = record.explicitHashKey !== undefined
-        ? BigInt(record.explicitHashKey)
-        : partitionKeyHash(record.partitionKey!);
-      const shard = map.indexOf(hash);
-      if (shard >= 0 && record.explicitHashKey === undefined) {
-        if (this.#shardOfKey.size >= 16_384) this.#shardOfKey.clear();
-        this.#shardOfKey.set(record.partitionKey!, shard);
+      let shard: number;
+      if (cache.mapVersion[id] === this.#mapVersion) shard = cache.shard[id];
+      else {
+        cache.hashOf(id);
+        const h = cache.hash;
+        const at = id * 4;
+        shard = map.indexOfWords(h[at], h[at + 1], h[at + 2], h[at + 3]);
+        cache.shard[id] = shard;
+        cache.mapVersion[id] = this.#mapVersion;
       }
       if (shard < 0) {
         throw new RecordError(
@@ -293,21 +380,38 @@ export class Aggregator {
       return shard;
     }
     // Explicit hash keys route on their own, apart from partition keys.
-    return record.explicitHashKey !== undefined
-      ? `#${record.explicitHashKey}`
-      : `k${record.partitionKey}`;
+    return cache.group[id] ??= hashKeyId >= 0 ? `#${cache.keys[id]}` : `k${cache.keys[id]}`;
   }
 
-  #newBuilder(record: UserRecord): AggregateBuilder {
+  #newBuilder(group: string | number, keyId: number, hashKeyId: number): AggregateBuilder {
     const s = this.#s;
     if (!s.keyed) {
       return new AggregateBuilder(s.partitionKey ?? crypto.randomUUID(), undefined, false);
     }
-    if (s.shardMap) {
-      const hash = record.explicitHashKey ?? partitionKeyHash(record.partitionKey!).toString();
-      return new AggregateBuilder(record.partitionKey!, hash, true);
-    }
-    return new AggregateBuilder(record.partitionKey!, record.explicitHashKey, true);
+    const map = this.#shardMap;
+    // Any hash key inside the shard routes the aggregate there; its start is at hand.
+    const outerHashKey = map && typeof group === "number"
+      ? map.ranges[group].startingHashKey
+      : hashKeyId >= 0
+      ? this.#hashKeys.keys[hashKeyId]
+      : undefined;
+    const keys = this.#keys;
+    return new AggregateBuilder(keys.keys[keyId], outerHashKey, true, keys.bytes[keyId]);
+  }
+}
+
+function checkData(record: UserRecord): void {
+  if (record === null || typeof record !== "object" || !(record.data instanceof Uint8Array)) {
+    throw new RecordError("InvalidData", "Cannot aggregate record: data must be a Uint8Array");
+  }
+}
+
+function checkUnkeyed(record: UserRecord): void {
+  if (record.partitionKey !== undefined || record.explicitHashKey !== undefined) {
+    throw new RecordError(
+      "InvalidPartitionKey",
+      "Cannot use a per-record partitionKey or explicitHashKey unless keyed mode is on",
+    );
   }
 }
 

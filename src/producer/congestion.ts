@@ -8,7 +8,7 @@
  * @module
  */
 import { partitionKeyHash } from "../format/keys.ts";
-import { type ShardHashRange, ShardMap } from "../format/shard_map.ts";
+import type { ShardMap } from "../format/shard_map.ts";
 
 /**
  * One AIMD window. `size` grows by 1/size per success (about +1 per window of
@@ -121,24 +121,13 @@ export class Congestion {
   }
 }
 
-/**
- * Predicts shards from the stream's hash ranges: the shard id, or `#index`
- * when ranges lack ids. Partition keys repeat, and their MD5 and bisection
- * cost more than a lookup, so recent keys are remembered (up to 16,384).
- */
-export function shardPredictor(ranges: readonly ShardHashRange[]): ShardPredictor {
-  const map = new ShardMap(ranges);
-  const byKey = new Map<string, string | undefined>();
-  const shardOf = (hash: bigint) => {
+/** Predicts shards from the stream's hash ranges: the shard id, or `#index` when ranges lack ids. */
+export function shardPredictor(map: ShardMap): ShardPredictor {
+  return (partitionKey, explicitHashKey) => {
+    const hash = explicitHashKey !== undefined
+      ? BigInt(explicitHashKey)
+      : partitionKeyHash(partitionKey);
     const i = map.indexOf(hash);
     return i < 0 ? undefined : map.ranges[i].shardId ?? `#${i}`;
-  };
-  return (partitionKey, explicitHashKey) => {
-    if (explicitHashKey !== undefined) return shardOf(BigInt(explicitHashKey));
-    if (byKey.has(partitionKey)) return byKey.get(partitionKey);
-    const shard = shardOf(partitionKeyHash(partitionKey));
-    if (byKey.size >= 16_384) byKey.clear();
-    byKey.set(partitionKey, shard);
-    return shard;
   };
 }

@@ -22,12 +22,16 @@ export interface Entry {
   readonly cost: number;
   /** When it was cut (clock ms): the start of its deadline. */
   readonly cutAt: number;
+  /** When its first user record went in (clock ms), for latency; `cutAt` when unknown. */
+  readonly openedAt?: number;
   /** The shard it is predicted to land on, when a shard map is known. */
   readonly shard: string | undefined;
   /** Attempts made so far. */
   attempts: number;
   /** When its backoff ends (clock ms); 0 before any failure. */
   readyAt: number;
+  /** Ms of backoff it has waited out (the SDK's `$metadata.totalRetryDelay`). */
+  retryDelayMs: number;
   /** Whether it is delivered or reported. */
   done: boolean;
   /** Wakes {@link whenSettled} callers; made only when someone waits (flush). */
@@ -35,7 +39,7 @@ export interface Entry {
 }
 
 /** Fields of a new entry; the delivery state starts empty. */
-export type EntryInit = Omit<Entry, "attempts" | "readyAt" | "done" | "wake">;
+export type EntryInit = Omit<Entry, "attempts" | "readyAt" | "retryDelayMs" | "done" | "wake">;
 
 /** Creates an entry with no attempts made. */
 export function createEntry(init: EntryInit): Entry {
@@ -48,9 +52,11 @@ export function createEntry(init: EntryInit): Entry {
     bytes: init.bytes,
     cost: init.cost,
     cutAt: init.cutAt,
+    openedAt: init.openedAt,
     shard: init.shard,
     attempts: 0,
     readyAt: 0,
+    retryDelayMs: 0,
     done: false,
     wake: undefined,
   };

@@ -18,11 +18,13 @@ import {
   type PutRecordsLimits,
 } from "../aws/request_limits.ts";
 import type { AwsCredentials, CredentialProvider, FetchLike } from "../aws/types.ts";
-import type { ShardHashRange } from "../format/shard_map.ts";
+import { ShardMap, type ShardMapInput } from "../format/shard_map.ts";
 import type { UserRecord } from "../format/record.ts";
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_TARGET_BYTES } from "../format/limits.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { GiveUpReason, RetryPolicy } from "./retry.ts";
+import { defaultLogger, type Logger } from "./logger.ts";
+import type { RecordCompression } from "../format/compression.ts";
 
 /**
  * The calls the producer makes. `KinesisClient` implements them; tests inject
@@ -138,11 +140,13 @@ export interface KinesisProducerOptions {
    */
   keyed?: boolean;
   /**
-   * Keyed mode: the stream's shard hash ranges, to pack chunks per shard
-   * instead of per key. In any mode, they also let the producer track
-   * throttling per shard (a window and a pause per shard).
+   * Keyed mode: the stream's open shards, to pack chunks per shard instead of
+   * per key: a `ShardMap`, or what it accepts (hash ranges, or ListShards
+   * output, whose closed shards are dropped). Validated at once. In any mode,
+   * they also let the producer track throttling per shard (a window and a
+   * pause per shard).
    */
-  shards?: readonly ShardHashRange[];
+  shards?: readonly ShardMapInput[] | ShardMap;
   /**
    * `"on"`: user records go in KPL aggregates. `"off"`: each user record is
    * its own Kinesis record, batched by PutRecords (up to 500 per call), for
@@ -264,6 +268,22 @@ export interface KinesisProducerOptions {
   /** A ready transport; replaces endpoint, credentials, proxy and protocol settings. */
   client?: PutRecordClient;
   /**
+   * Where the producer says things, in the AWS SDK v3's logger shape
+   * (`{ debug, info, warn, error }`): records that failed without an
+   * `onFailure`, and callbacks that threw, go to `error`; with `debug: true`,
+   * the API call log goes to `debug`. Never record data or secrets.
+   * @default {silent except warnings and errors, on console.warn / console.error}
+   */
+  logger?: Logger;
+  /**
+   * Compress each record's data before aggregation, as the Fluent Bit and
+   * Fluentd Kinesis plugins do (`"gzip"`, web `CompressionStream`). Consumers
+   * undo it with `deaggregateRecords(records, { decompress: "gzip" })`. Size
+   * limits apply to the compressed bytes; records keep their order.
+   * @default {undefined (no compression)}
+   */
+  compression?: RecordCompression;
+  /**
    * Time source for linger and backoff.
    * @default {systemClock}
    */
@@ -285,7 +305,7 @@ export interface ResolvedOptions {
   ordered: boolean;
   partitionKey: string | undefined;
   keyed: boolean;
-  shards: readonly ShardHashRange[] | undefined;
+  shards: ShardMap | undefined;
   maxRecordBytes: number;
   targetBytes: number;
   maxRecords: number;
@@ -296,6 +316,8 @@ export interface ResolvedOptions {
   onFailure: (failure: DeliveryFailure) => void;
   onDelivered: ((delivery: Delivery) => void) | undefined;
   onCallbackError: (error: unknown, callback: "onFailure" | "onDelivered", records: number) => void;
+  logger: Logger;
+  compression: RecordCompression | undefined;
   clock: Clock;
   random: () => number;
 }
@@ -309,15 +331,20 @@ function positive(name: string, value: number, integer = true): number {
   return value;
 }
 
-function logFailure(failure: DeliveryFailure): void {
-  console.error(
+function logFailure(logger: Logger, failure: DeliveryFailure): void {
+  logger.error(
     `[kinesis-kpl] ${failure.records.length} records failed after ${failure.attempts} attempts (${failure.reason}): ${failure.error.message}`,
   );
 }
 
-function logCallbackError(error: unknown, callback: string, records: number): void {
+function logCallbackError(
+  logger: Logger,
+  error: unknown,
+  callback: string,
+  records: number,
+): void {
   const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  console.error(
+  logger.error(
     `[kinesis-kpl] ${callback} threw${
       records > 0 ? `; ${records} records counted as lost` : ""
     }: ${what}`,
@@ -342,9 +369,12 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
     throttleBaseDelayMs = 500,
     maxDelayMs = 20_000,
     deadlineMs = 120_000,
-    onFailure = logFailure,
+    logger = defaultLogger,
+    onFailure = (failure: DeliveryFailure) => logFailure(logger, failure),
     onDelivered,
-    onCallbackError = logCallbackError,
+    onCallbackError = (error: unknown, callback: string, records: number) =>
+      logCallbackError(logger, error, callback, records),
+    compression,
     clock = systemClock,
     random = Math.random,
     collect = true,
@@ -354,6 +384,9 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
   const { targetBytes = Math.min(DEFAULT_TARGET_BYTES, maxRecordBytes) } = options;
   if (!streamName && !streamARN) {
     throw new TypeError("Cannot create a producer without streamName or streamARN");
+  }
+  if (compression !== undefined && compression !== "gzip") {
+    throw new RangeError(`Cannot set compression to ${compression}: it must be "gzip" or unset`);
   }
   if (!(lingerMs >= 0)) {
     throw new RangeError(`Cannot set lingerMs to ${lingerMs}: it must be 0 or more`);
@@ -391,7 +424,7 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
     ordered: concurrency === 1 && partitionKey !== undefined,
     partitionKey,
     keyed,
-    shards,
+    shards: shards === undefined || shards instanceof ShardMap ? shards : new ShardMap(shards),
     maxRecordBytes,
     targetBytes,
     maxRecords,
@@ -402,6 +435,8 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
     onFailure,
     onDelivered,
     onCallbackError,
+    logger,
+    compression,
     clock,
     random,
   };

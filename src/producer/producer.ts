@@ -16,7 +16,7 @@ import type { AggregatedRecord, UserRecord } from "../format/record.ts";
 import type { TimerHandle } from "./clock.ts";
 import { shardPredictor } from "./congestion.ts";
 import { createEntry, type Entry, markSettled, whenSettled } from "./entry.ts";
-import { Scheduler } from "./scheduler.ts";
+import { abortable, Scheduler } from "./scheduler.ts";
 import { checkUnaggregated, unaggregatedEntry } from "./unaggregated.ts";
 import { ProducerClosedError } from "./errors.ts";
 import {
@@ -26,7 +26,12 @@ import {
   resolveOptions,
 } from "./options.ts";
 import type { GiveUpReason } from "./retry.ts";
-import { emptyStats, type ProducerStats, putPayloadUnits } from "./stats.ts";
+import { emptyStats, onDemandBilledBytes, type ProducerStats, putPayloadUnits } from "./stats.ts";
+import { copyHistogram, observeSpread } from "./histogram.ts";
+import { RecordDeliveries, type RecordDelivery } from "./record_delivery.ts";
+import { producerWritable, type WritableRecord } from "./writable.ts";
+import { gzip } from "../format/compression.ts";
+import { KinesisError } from "../aws/errors.ts";
 import { createTransport, type Transport } from "./transport.ts";
 
 /** Per-record keys for keyed mode. */
@@ -37,8 +42,29 @@ export interface RecordKeys {
   explicitHashKey?: string;
 }
 
+/** Options for {@link KinesisProducer.put} and {@link KinesisProducer.deliver}: keys, and a signal. */
+export interface PutOptions extends RecordKeys {
+  /**
+   * Gives up waiting for room in the buffer: the call rejects with the
+   * signal's reason and the record is not taken. A record already accepted is
+   * not recalled.
+   */
+  signal?: AbortSignal;
+}
+
+/** Options for {@link KinesisProducer.flush}. */
+export interface FlushOptions {
+  /** Stops waiting (rejecting with the signal's reason); delivery goes on. */
+  signal?: AbortSignal;
+}
+
 /** Options for {@link KinesisProducer.close}. */
 export interface CloseOptions {
+  /**
+   * Aborting acts as a deadline reached now: in-flight calls are aborted and
+   * every record not yet delivered is reported to `onFailure`.
+   */
+  signal?: AbortSignal;
   /**
    * Give up after this many ms: in-flight calls are aborted and every record
    * not yet delivered is reported to `onFailure`.
@@ -98,6 +124,9 @@ export class KinesisProducer {
   #closed = false;
   #deadlineTimer: TimerHandle | undefined;
   #deadlineAt = Infinity;
+  readonly #deliveries = new RecordDeliveries();
+  #compressing: Promise<unknown> = RESOLVED;
+  #writable: WritableStream<WritableRecord> | undefined;
 
   /** Validates options at once (`TypeError`/`RangeError`); the first network call happens on the first chunk. */
   constructor(options: KinesisProducerOptions) {
@@ -117,7 +146,7 @@ export class KinesisProducer {
     this.#scheduler = new Scheduler(o, this.#client, this.#stats, this.#abort.signal, {
       deliver: (entry, shardId, sequenceNumber) => this.#deliver(entry, shardId, sequenceNumber),
       fail: (entry, error, reason) => this.#fail(entry, error, reason),
-    }, o.shards && o.shards.length > 0 ? shardPredictor(o.shards) : undefined);
+    }, o.shards ? shardPredictor(o.shards) : undefined);
   }
 
   /** A snapshot of the counters. */
@@ -132,7 +161,52 @@ export class KinesisProducer {
       window: Math.round(this.#scheduler.congestion.stream.size * 100) / 100,
       shardWindows: this.#scheduler.congestion.shardWindows(),
       throttlesByShard: this.#scheduler.congestion.shardThrottles(),
+      callLatencyMs: copyHistogram(s.callLatencyMs),
+      recordLatencyMs: copyHistogram(s.recordLatencyMs),
     };
+  }
+
+  /**
+   * The producer as a Web `WritableStream` of `Uint8Array | string | { data,
+   * partitionKey?, explicitHashKey? }`: `readable.pipeTo(producer.writable)`.
+   * Each write waits while the producer holds `maxBufferedBytes`, and the
+   * stream's queue (sized in bytes) holds at most `targetBytes` more, so
+   * `pipeTo` and `writer.ready` feel the backpressure. Closing the stream
+   * closes the producer; aborting it closes at once (see `close({ signal })`).
+   *
+   * @example Pipe lines into Kinesis
+   * ```ts ignore
+   * import { KinesisProducer } from "@kpl/kinesis-producer";
+   * const producer = new KinesisProducer({ streamName: "logs" });
+   * await ReadableStream.from(["a", "b", "c"]).pipeTo(producer.writable);
+   * ```
+   */
+  get writable(): WritableStream<WritableRecord> {
+    return this.#writable ??= producerWritable(this, this.#o.targetBytes);
+  }
+
+  /** Closes the producer: `await using producer = new KinesisProducer(…)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /**
+   * Like {@link put}, and resolves only when the record is delivered, with its
+   * shard, sequence number, sub-sequence number and the attempts it took; or
+   * rejects with the error `onFailure` gets for its chunk (which is reported
+   * there too). Records from `put` pay nothing for this.
+   *
+   * @example Await one record's delivery
+   * ```ts ignore
+   * import { KinesisProducer } from "@kpl/kinesis-producer";
+   * const producer = new KinesisProducer({ streamName: "orders" });
+   * const { shardId, sequenceNumber, subSequenceNumber } = await producer.deliver('{"order":1}');
+   * ```
+   */
+  deliver(data: Uint8Array | string, options?: PutOptions): Promise<RecordDelivery> {
+    let result: Promise<RecordDelivery> | undefined;
+    return this.#put(data, options, (record) => (result = this.#deliveries.track(record)))
+      .then(() => result!);
   }
 
   /**
@@ -141,10 +215,19 @@ export class KinesisProducer {
    * large, bad key), and with a {@link ProducerClosedError} after `close()`.
    * A `Uint8Array` is kept, not copied: do not change it until it is delivered.
    */
-  put(data: Uint8Array | string, keys?: RecordKeys): Promise<void> {
+  put(data: Uint8Array | string, options?: PutOptions): Promise<void> {
+    return this.#put(data, options, undefined);
+  }
+
+  #put(
+    data: Uint8Array | string,
+    keys: PutOptions | undefined,
+    track: ((record: UserRecord) => void) | undefined,
+  ): Promise<void> {
     if (this.#closing) {
       return Promise.reject(new ProducerClosedError("Cannot put: the producer is closed"));
     }
+    if (keys?.signal?.aborted) return this.#reject(keys.signal.reason);
     const record: UserRecord = { data: typeof data === "string" ? encoder.encode(data) : data };
     if (keys?.partitionKey !== undefined) record.partitionKey = keys.partitionKey;
     if (keys?.explicitHashKey !== undefined) record.explicitHashKey = keys.explicitHashKey;
@@ -153,6 +236,31 @@ export class KinesisProducer {
         new RecordError("InvalidData", "Cannot put record: data must be a Uint8Array or a string"),
       );
     }
+    if (track) track(record);
+    if (this.#o.compression) return this.#compress(record, keys?.signal);
+    const admitted = this.#offer(record, keys?.signal);
+    if (track && admitted !== RESOLVED) {
+      admitted.catch(() => this.#deliveries.forget(record));
+    }
+    return admitted;
+  }
+
+  /** Gzips in put order (one at a time), then offers the record. */
+  #compress(record: UserRecord, signal: AbortSignal | undefined): Promise<void> {
+    const raw = record.data;
+    const offered = this.#compressing.then(() => gzip(raw)).then((data) => {
+      this.#stats.compressionBytesIn += raw.length;
+      this.#stats.compressionBytesOut += data.length;
+      record.data = data;
+      return this.#offer(record, signal);
+    });
+    offered.catch(() => this.#deliveries.forget(record));
+    this.#compressing = offered.catch(() => {});
+    return offered;
+  }
+
+  /** Admits `record` now, or queues it until there is room. */
+  #offer(record: UserRecord, signal: AbortSignal | undefined): Promise<void> {
     const cost = recordCost(record);
     if (
       this.#waiters.length === 0 &&
@@ -172,11 +280,33 @@ export class KinesisProducer {
     } catch (error) {
       return this.#reject(error);
     }
-    return new Promise((resolve, reject) => this.#waiters.push({ record, cost, resolve, reject }));
+    if (signal?.aborted) return this.#reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { record, cost, resolve, reject };
+      this.#waiters.push(waiter);
+      signal?.addEventListener("abort", () => {
+        if (waiter.left) return;
+        waiter.left = true;
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        this.#stats.recordsRejected++;
+        reject(signal.reason);
+        this.#notifyAdmission();
+      }, { once: true });
+    });
   }
 
-  /** Resolves when every record put so far is delivered or reported failed. */
-  async flush(): Promise<void> {
+  /**
+   * Resolves when every record put so far is delivered or reported failed.
+   * With `signal`, rejects with its reason when it aborts; delivery goes on.
+   */
+  flush(options: FlushOptions = {}): Promise<void> {
+    const { signal } = options;
+    return signal ? abortable(this.#flush(), signal) : this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    // Records still being compressed are part of "put so far".
+    await this.#compressing;
     // Puts still waiting for room count too. They leave the queue in order, so
     // the flush can go on once the last of them has.
     const last = this.#waiters.at(-1);
@@ -199,6 +329,13 @@ export class KinesisProducer {
     // A later call may bring a (sooner) deadline: it must bound the close
     // already under way, or close({ deadlineMs }) could wait forever.
     this.#armDeadline(options.deadlineMs ?? Infinity);
+    // An abort is a deadline reached now, without waiting on the clock.
+    const { signal } = options;
+    const abort = () => {
+      if (!this.#closed) this.#abortAll();
+    };
+    if (signal?.aborted) abort();
+    else signal?.addEventListener("abort", abort, { once: true });
     this.#closing ??= this.#shutdown();
     return this.#closing;
   }
@@ -261,6 +398,7 @@ export class KinesisProducer {
       this.#buffered += cost;
       this.#stats.records++;
       this.#stats.putUnitsUnaggregated += putPayloadUnits(entry.bytes);
+      this.#stats.onDemandBilledBytesUnaggregated += onDemandBilledBytes(entry.bytes);
       this.#outstanding.add(entry);
       this.#pending.push(entry);
       this.#pendingBytes += entry.bytes;
@@ -274,9 +412,9 @@ export class KinesisProducer {
     this.#stats.records++;
     // Kinesis counts the key in UTF-8 bytes; a random key is a 36-byte UUID.
     const key = record.partitionKey ?? o.partitionKey;
-    this.#stats.putUnitsUnaggregated += putPayloadUnits(
-      record.data.length + (key === undefined ? 36 : utf8Length(key)),
-    );
+    const alone = record.data.length + (key === undefined ? 36 : utf8Length(key));
+    this.#stats.putUnitsUnaggregated += putPayloadUnits(alone);
+    this.#stats.onDemandBilledBytesUnaggregated += onDemandBilledBytes(alone);
     if (done) {
       this.#enqueue(done);
       this.#scheduler.pump();
@@ -332,6 +470,7 @@ export class KinesisProducer {
       bytes: aggregate.size,
       cost,
       cutAt: this.#o.clock.now(),
+      openedAt: this.#aggregator.openedAt(aggregate),
       shard: this.#scheduler.congestion.predictor?.(
         aggregate.partitionKey,
         aggregate.explicitHashKey,
@@ -347,6 +486,19 @@ export class KinesisProducer {
     stats.recordsDelivered += entry.records.length;
     stats.bytes += entry.bytes;
     stats.putUnits += putPayloadUnits(entry.bytes);
+    stats.onDemandBilledBytes += onDemandBilledBytes(entry.bytes);
+    // Records went in between the aggregate's opening and its cut: spread over
+    // that span rather than reading the clock in every put().
+    const now = this.#o.clock.now();
+    observeSpread(
+      stats.recordLatencyMs,
+      now - entry.cutAt,
+      now - Math.min(entry.openedAt ?? entry.cutAt, entry.cutAt),
+      entry.records.length,
+    );
+    if (this.#deliveries.size > 0) {
+      this.#deliveries.delivered(entry.records, shardId, sequenceNumber, entry.attempts);
+    }
     this.#callback("onDelivered", 0, {
       records: entry.records.length,
       shardId,
@@ -360,9 +512,16 @@ export class KinesisProducer {
   #fail(entry: Entry, error: unknown, reason: GiveUpReason): void {
     this.#stats.chunksFailed++;
     this.#stats.recordsFailed += entry.records.length;
+    const failure = error instanceof Error ? error : new Error(String(error));
+    if (failure instanceof KinesisError) {
+      // The SDK's $metadata counts the entry's attempts and backoff.
+      failure.$metadata.attempts = entry.attempts;
+      failure.$metadata.totalRetryDelay = entry.retryDelayMs;
+    }
+    if (this.#deliveries.size > 0) this.#deliveries.failed(entry.records, failure);
     this.#callback("onFailure", entry.records.length, {
       records: entry.records,
-      error: error instanceof Error ? error : new Error(String(error)),
+      error: failure,
       attempts: entry.attempts,
       reason,
       partitionKey: entry.partitionKey,

@@ -11,6 +11,7 @@ import { Congestion, type ShardPredictor } from "./congestion.ts";
 import type { Entry } from "./entry.ts";
 import type { PutRecordClient, ResolvedOptions } from "./options.ts";
 import { backoffMs, type GiveUpReason, nextRetry } from "./retry.ts";
+import { observe } from "./histogram.ts";
 import { callKind, type EntryOutcome, sendBatch } from "./sender.ts";
 import { SendQueue } from "./send_queue.ts";
 import type { ProducerStats } from "./stats.ts";
@@ -157,6 +158,7 @@ export class Scheduler {
     for (const e of batch) if (e.shard !== undefined) shards.add(e.shard);
     for (const shard of shards) congestion.shard(shard).inFlight--;
     const now = clock.now();
+    observe(stats.callLatencyMs, now - sentAt);
     if (outcomes === undefined) {
       // The whole call failed: every entry in it gets the call's error.
       if (isThrottle(callError)) {
@@ -215,6 +217,7 @@ export class Scheduler {
     );
     if ("giveUp" in next) return this.#hooks.fail(entry, error, next.giveUp);
     entry.readyAt = now + next.delayMs;
+    entry.retryDelayMs += next.delayMs;
     this.#queue.retry(entry);
   }
 
@@ -246,7 +249,7 @@ export class Scheduler {
  * hold even against a transport stuck where it cannot see the signal (for
  * example a credential provider).
  */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

@@ -2,6 +2,7 @@
  * Live producer counters, for metrics.
  * @module
  */
+import { emptyHistogram, type LatencyHistogram } from "./histogram.ts";
 
 /**
  * Bytes in one PUT payload unit, the provisioned-mode billing unit: 25 KB,
@@ -10,9 +11,17 @@
  */
 export const PUT_PAYLOAD_UNIT_BYTES = 25_000;
 
-/** PUT payload units one record of `bytes` (data + partition key) costs. */
+/** PUT payload units one record of `bytes` (data + partition key) costs in provisioned mode. */
 export function putPayloadUnits(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / PUT_PAYLOAD_UNIT_BYTES));
+}
+
+/** On-demand mode bills data ingested with each record rounded up to this many bytes (1 KiB). */
+export const ON_DEMAND_RECORD_BYTES = 1024;
+
+/** Bytes on-demand mode bills for one record of `bytes` (data + partition key): rounded up to 1 KiB. */
+export function onDemandBilledBytes(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / ON_DEMAND_RECORD_BYTES)) * ON_DEMAND_RECORD_BYTES;
 }
 
 /** A snapshot of what a producer has done. */
@@ -64,10 +73,26 @@ export interface ProducerStats {
   inFlight: number;
   /** Bytes held now: buffered, queued and in flight. */
   bufferedBytes: number;
-  /** PUT payload units of the delivered aggregates. */
+  /** Provisioned-mode billing: PUT payload units (25 KiB each) of the delivered aggregates. */
   putUnits: number;
-  /** PUT payload units the same records would have cost as one PutRecord each. */
+  /** Provisioned-mode billing: PUT payload units the same records would have cost as one PutRecord each. */
   putUnitsUnaggregated: number;
+  /** On-demand-mode billing: bytes billed for the delivered aggregates, each rounded up to 1 KiB. */
+  onDemandBilledBytes: number;
+  /** On-demand-mode billing: bytes the same records would have been billed as one PutRecord each. */
+  onDemandBilledBytesUnaggregated: number;
+  /** With `compression`: record bytes before compression. */
+  compressionBytesIn: number;
+  /** With `compression`: record bytes after compression. */
+  compressionBytesOut: number;
+  /** Time of each PutRecord call, answered or failed, in ms. */
+  callLatencyMs: LatencyHistogram;
+  /**
+   * Time from `put` to delivery of each delivered record, in ms. Put times are
+   * interpolated between the chunk's first record and its cut, so `put` reads
+   * no clock; the error is at most `lingerMs`.
+   */
+  recordLatencyMs: LatencyHistogram;
 }
 
 /** Fresh, zeroed counters. */
@@ -97,5 +122,11 @@ export function emptyStats(): ProducerStats {
     bufferedBytes: 0,
     putUnits: 0,
     putUnitsUnaggregated: 0,
+    onDemandBilledBytes: 0,
+    onDemandBilledBytesUnaggregated: 0,
+    compressionBytesIn: 0,
+    compressionBytesOut: 0,
+    callLatencyMs: emptyHistogram(),
+    recordLatencyMs: emptyHistogram(),
   };
 }

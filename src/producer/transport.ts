@@ -8,6 +8,7 @@ import { defaultCredentials } from "../aws/credentials/chain.ts";
 import { fromAssumeRole } from "../aws/credentials/sts.ts";
 import { KinesisClient } from "../aws/kinesis_client.ts";
 import type { FetchLike } from "../aws/types.ts";
+import { type DebugEvent, formatDebugEvent } from "../aws/debug.ts";
 import { type ProxiedFetch, proxyFetch } from "../runtime/proxy.ts";
 import type { KinesisProducerOptions, PutRecordClient } from "./options.ts";
 
@@ -20,7 +21,12 @@ export interface Transport {
 }
 
 /** Creates the transport now; only the proxy (an async import in Node) resolves on first use. */
-export function createTransport(options: KinesisProducerOptions): Transport {
+export function createTransport(input: KinesisProducerOptions): Transport {
+  // debug: true speaks through the logger when there is one.
+  const { logger } = input;
+  const options = input.debug === true && logger
+    ? { ...input, debug: (e: DebugEvent) => logger.debug(formatDebugEvent(e)) }
+    : input;
   if (options.client) return { client: options.client, close: () => Promise.resolve() };
   let proxied: Promise<ProxiedFetch> | undefined;
   let fetch: FetchLike | undefined = options.fetch;
