@@ -1,8 +1,8 @@
-// Node ≥ 20: ship 1,000 JSON lines as KPL aggregates (npm install kinesis-kpl-producer).
+// Node ≥ 20: ship 1,000 JSON lines as KPL aggregates (npm install @kpl/kinesis-producer).
 // Region, endpoint and credentials come from the environment (AWS_REGION,
 // AWS_ACCESS_KEY_ID, …) or the other default sources, unless set here.
 import process from "node:process";
-import { KinesisProducer } from "kinesis-kpl-producer";
+import { KinesisProducer } from "@kpl/kinesis-producer";
 
 const producer = new KinesisProducer({
   streamName: process.env.STREAM_NAME ?? "my-stream",

@@ -109,12 +109,15 @@ async function build(options: BuildOptions): Promise<void> {
 const pkg = readJson("package.json");
 const deno = readJson("deno.json");
 
+// A fresh clone has no node_modules: install them (tsc among them) first.
+await run("sh", [`${rootPath}/scripts/ensure_deps.sh`]);
+
 await build({
-  // Only what the entry points (the package's exports) reach is compiled. src/cli/ (the Deno CLI and its
-  // kinesis-mock launcher) is left out: it is Deno-first, imports node:
-  // modules statically, and is not part of the library's API.
+  // Only what the entry points (the package's exports) reach is compiled.
   entryPoints: ["mod.ts", "format.ts", "aws.ts"],
-  nodeEntryPoints: ["node.ts"],
+  // node.ts (Node adapters) and the CLI, as the package's `kinesis-ship` bin: they import
+  // node: modules, so they are compiled with Node's types, apart from the core.
+  nodeEntryPoints: ["node.ts", "src/cli/bin.ts"],
   outDir: "npm",
   // ES2024.String: String#isWellFormed (Node ≥ 20); ESNext.Disposable: Symbol.asyncDispose
   // (Node ≥ 20.4); DOM.Iterable: URLSearchParams iteration.
@@ -134,13 +137,18 @@ await build({
     exports: Object.fromEntries(
       Object.entries(deno.exports as Record<string, string>).map(([subpath, file]) => {
         const base = file.replace(/^\.\//, "./esm/").replace(/\.ts$/, "");
-        return [subpath, { types: `${base}.d.ts`, import: `${base}.js` }];
+        // "default" serves require() too: Node ≥ 20.19 loads ES modules with require().
+        return [subpath, { types: `${base}.d.ts`, import: `${base}.js`, default: `${base}.js` }];
       }),
     ),
     files: ["esm/"],
+    bin: { "kinesis-ship": "./esm/src/cli/bin.js" },
     sideEffects: false,
     engines: pkg.engines ?? { node: ">=20" },
     dependencies: pkg.dependencies,
+    // kinesis-mock, for `kinesis-ship --local` and the /testing entry point (16 MB);
+    // `npm install --omit=optional` leaves it out.
+    optionalDependencies: { "kinesis-local": pkg.devDependencies["kinesis-local"] },
     // proxyFetch() in Node loads undici on demand; nothing else needs it.
     peerDependencies: { undici: ">=6" },
     peerDependenciesMeta: { undici: { optional: true } },

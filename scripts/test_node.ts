@@ -7,7 +7,7 @@
  * (type-checking them against the package's `.d.ts` files), then runs
  * `node --test` on the result.
  *
- * - `mod.ts` becomes `"kinesis-kpl-producer"` (`format.ts` and `aws.ts` its
+ * - `mod.ts` becomes `"@kpl/kinesis-producer"` (`format.ts` and `aws.ts` its
  *   `/format` and `/aws` subpaths), resolved through a link to `npm/`, so the
  *   package's `exports` map is what Node loads.
  * - Deep imports of `src/**` become the built `npm/esm/src/**.js` files.
@@ -40,7 +40,7 @@ const TEST_DIRS = [
 /** Test files that are not runtime-neutral, with the reason. */
 const SKIP: Record<string, string> = {};
 
-const PACKAGE = "kinesis-kpl-producer";
+const PACKAGE = "@kpl/kinesis-producer";
 /** The package's entry files and the specifiers that reach them through its `exports`. */
 const ENTRY_POINTS: Record<string, string> = {
   "mod.ts": PACKAGE,
@@ -114,7 +114,7 @@ if (!existsSync(join(built, "mod.js"))) {
 await Deno.remove(stage, { recursive: true }).catch(() => {});
 const tests = (await Promise.all(TEST_DIRS.map(listTests))).flat();
 await stageFiles(tests);
-await Deno.mkdir(join(stage, "node_modules"), { recursive: true });
+await Deno.mkdir(join(stage, "node_modules", "@kpl"), { recursive: true });
 await Deno.symlink(join(root, "npm"), join(stage, "node_modules", PACKAGE), { type: "dir" });
 
 const tsconfig = {

@@ -471,7 +471,7 @@ function defaults(): ShipConfig {
   };
 }
 
-const HELP_HEAD = `Usage: deno task ship [options] [FILE...]
+const HELP_HEAD = `Usage: kinesis-ship [options] [FILE...]    (in a clone: deno task ship ...)
 Ship newline-delimited records (one line = one record, exact bytes, no newline)
 into a Kinesis data stream as KPL aggregates: one chunk = one PutRecord.
 FILE may be repeated; none or "-" reads stdin.

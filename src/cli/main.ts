@@ -505,9 +505,17 @@ function defaultIO(): ShipIO {
   return { stdout: write(1), stderr: write(2), stderrIsTerminal: Boolean(process.stderr.isTTY) };
 }
 
-if (import.meta.main) {
+/**
+ * The command's entry: runs {@link main} on the process's arguments and exits
+ * with its code. `deno task ship`, the npm package's `kinesis-ship` bin and
+ * the `deno compile` binary all start here.
+ */
+export async function runCli(): Promise<void> {
   const code = await main(process.argv.slice(2));
   process.exitCode = code;
   // An idle stdin read or a kept-alive socket must not hold the process open.
   setTimeout(() => process.exit(code), 0);
 }
+
+// Deno (and Node ≥ 24) set import.meta.main; the npm bin imports runCli instead.
+if ((import.meta as { main?: boolean }).main) await runCli();

@@ -36,6 +36,10 @@ export class Scheduler {
   #wakeTimer: TimerHandle | undefined;
   #wakeAt = Infinity;
   #lastSequenceNumber: string | undefined;
+  // Calls in flight, aborted together when `signal` aborts. One listener on the shared
+  // signal, not one per call: Node warns (MaxListenersExceededWarning) past 10 listeners
+  // on one AbortSignal, and 8 calls in flight each adding two passed that.
+  readonly #inFlight = new Set<AbortController>();
 
   /** `stats` is updated in place; `signal` aborts calls in flight (close deadline). */
   constructor(
@@ -52,6 +56,9 @@ export class Scheduler {
     this.#signal = signal;
     this.#hooks = hooks;
     this.#congestion = new Congestion(o.concurrency, o.concurrency, predictor);
+    signal.addEventListener("abort", () => {
+      for (const call of [...this.#inFlight]) call.abort(signal.reason);
+    }, { once: true });
   }
 
   /** The windows, for stats and for installing a shard predictor. */
@@ -140,17 +147,23 @@ export class Scheduler {
     congestion.stream.inFlight++;
     let outcomes: EntryOutcome[] | undefined;
     let callError: unknown;
+    // This call's own signal: the client and abortable() listen to it, not to the shared one.
+    const call = new AbortController();
+    if (signal.aborted) call.abort(signal.reason);
+    this.#inFlight.add(call);
     try {
       outcomes = await abortable(
         sendBatch(this.#client, target, batch, {
-          signal,
+          signal: call.signal,
           retry,
           sequenceNumberForOrdering: ordered ? this.#lastSequenceNumber : undefined,
         }),
-        signal,
+        call.signal,
       );
     } catch (e) {
       callError = e;
+    } finally {
+      this.#inFlight.delete(call);
     }
     stats.inFlight--;
     congestion.stream.inFlight--;

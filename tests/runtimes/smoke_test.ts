@@ -7,7 +7,7 @@
  * - Deno (`deno test -A tests/`): the library from source; examples/deno.ts
  *   imports "@kpl/kinesis-producer", which Deno maps to this package's mod.ts.
  * - Bun (`deno task test:bun`) and Node (`deno task test:node`, compiled
- *   against the build): the snippet imports "kinesis-kpl-producer", the npm
+ *   against the build): the snippet imports "@kpl/kinesis-producer", the npm
  *   package built into npm/, linked from a staging directory in .build/.
  */
 import assert from "node:assert/strict";
@@ -35,7 +35,7 @@ function snippetCommand(): { cmd: string; args: string[] } {
   if (runtime === "deno") {
     return { cmd: process.execPath, args: ["run", "-A", `${root}/examples/deno.ts`] };
   }
-  // Bun and Node resolve "kinesis-kpl-producer" from node_modules next to the
+  // Bun and Node resolve "@kpl/kinesis-producer" from node_modules next to the
   // file: stage it beside a link to the built package.
   if (!existsSync(`${root}/npm/esm/mod.js`)) {
     throw new Error("npm/ is not built: run `deno task build:npm` first");
@@ -43,8 +43,8 @@ function snippetCommand(): { cmd: string; args: string[] } {
   const file = runtime === "bun" ? "bun.ts" : "node.mjs";
   const dir = `${root}/.build/examples-${runtime}`;
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(`${dir}/node_modules`, { recursive: true });
-  symlinkSync(`${root}/npm`, `${dir}/node_modules/kinesis-kpl-producer`, "dir");
+  mkdirSync(`${dir}/node_modules/@kpl`, { recursive: true });
+  symlinkSync(`${root}/npm`, `${dir}/node_modules/@kpl/kinesis-producer`, "dir");
   copyFileSync(`${root}/examples/${file}`, `${dir}/${file}`);
   return { cmd: process.execPath, args: [`${dir}/${file}`] };
 }
