@@ -43,8 +43,8 @@ export interface NodeWritableOptions {
  * @example Pipe a file's lines into Kinesis
  * ```ts ignore
  * import { pipeline } from "node:stream/promises";
- * import { KinesisProducer } from "kinesis-kpl-producer";
- * import { toNodeWritable } from "kinesis-kpl-producer/node";
+ * import { KinesisProducer } from "@kpl/kinesis-producer";
+ * import { toNodeWritable } from "@kpl/kinesis-producer/node";
  * const producer = new KinesisProducer({ streamName: "logs" });
  * await pipeline(lines, toNodeWritable(producer)); // ends by closing the producer
  * ```

@@ -97,10 +97,12 @@ describe("the npm package, installed from its tarball", () => {
       "-e",
       'const m = require("@kpl/kinesis-producer"); const f = require("@kpl/kinesis-producer/format");' +
       'const a = require("@kpl/kinesis-producer/aws");' +
-      "console.log(typeof m.KinesisProducer, typeof f.aggregate, typeof a.KinesisClient)",
+      'const n = require("@kpl/kinesis-producer/node");' +
+      "console.log(typeof m.KinesisProducer, typeof f.aggregate, typeof a.KinesisClient, " +
+      "typeof n.toNodeWritable)",
     ], project);
     assert.equal(cjs.code, 0, cjs.stderr);
-    assert.equal(cjs.stdout.trim(), "function function function");
+    assert.equal(cjs.stdout.trim(), "function function function function");
     assert.doesNotMatch(cjs.stderr, /Warning/);
     const esm = await sh("node", [
       "--input-type=module",
