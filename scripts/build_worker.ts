@@ -27,6 +27,11 @@ export interface BuildWorkerOptions {
    * @default {true}
    */
   minify?: boolean;
+  /**
+   * The Worker module to bundle.
+   * @default {"<repo>/examples/worker/worker.ts"}
+   */
+  entry?: string;
 }
 
 /** What {@linkcode buildWorker} wrote. */
@@ -60,13 +65,17 @@ async function gzipSize(bytes: Uint8Array<ArrayBuffer>): Promise<number> {
   return (await new Response(stream).arrayBuffer()).byteLength;
 }
 
-/** Bundles the example Worker and checks it; throws if a `node:` import got in. */
+/** Bundles the example Worker (or `entry`) and checks it; throws if a `node:` import got in. */
 export async function buildWorker(options: BuildWorkerOptions = {}): Promise<WorkerBundle> {
-  const { outfile = `${root}/examples/worker/dist/worker.js`, minify = true } = options;
+  const {
+    outfile = `${root}/examples/worker/dist/worker.js`,
+    minify = true,
+    entry = `${root}/examples/worker/worker.ts`,
+  } = options;
   try {
     const result = await esbuild.build({
       absWorkingDir: root,
-      entryPoints: [`${root}/examples/worker/worker.ts`],
+      entryPoints: [entry],
       outfile,
       bundle: true,
       format: "esm",

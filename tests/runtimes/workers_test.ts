@@ -14,7 +14,8 @@ import { after, before, describe, it } from "node:test";
 import { Miniflare } from "miniflare";
 import { buildWorker, type WorkerBundle } from "../../scripts/build_worker.ts";
 import { type KinesisMock, startKinesisMock } from "../../src/cli/kinesis_mock.ts";
-import { DUMMY_CREDENTIALS, readStream, runtime } from "./support.ts";
+import { clientFor, DUMMY_CREDENTIALS, readStream, repoRoot, runtime } from "./support.ts";
+import { readStream as readRawRecords } from "../../aws.ts";
 
 const dec = new TextDecoder();
 
@@ -138,3 +139,122 @@ describe("Cloudflare Worker example in workerd (miniflare) → kinesis-mock", {
     await res.text();
   });
 });
+
+describe(
+  "issue-17 features in workerd: writable, deliver(), gzip, DeaggregationStream, EMF, SDK errors",
+  {
+    skip: runtime === "bun" && "miniflare is run under Deno and Node",
+  },
+  () => {
+    let mock: KinesisMock;
+    let mf: Miniflare;
+    let dir: string;
+
+    before(async () => {
+      try {
+        dir = mkdtempSync(`${tmpdir()}/kpl-feature-worker-`);
+        const bundle = await buildWorker({
+          entry: `${repoRoot()}/tests/runtimes/feature_worker.ts`,
+          outfile: `${dir}/feature.js`,
+        });
+        mock = await startKinesisMock({ streams: [{ name: "features", shards: 2 }] });
+        mf = new Miniflare({
+          modulesRoot: dir,
+          modules: [{ type: "ESModule", path: bundle.path, contents: readFileSync(bundle.path) }],
+          compatibilityDate: "2026-04-01",
+          bindings: {
+            STREAM_NAME: "features",
+            AWS_REGION: mock.region,
+            KINESIS_ENDPOINT: mock.endpoint,
+            AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey,
+          },
+        });
+        await mf.ready;
+      } catch (error) {
+        await mf?.dispose();
+        await mock?.stop();
+        throw error;
+      }
+    });
+
+    after(async () => {
+      await mf?.dispose();
+      await mock?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("pipes a request body into producer.writable with gzip, and reads it back through DeaggregationStream", async () => {
+      const lines = ndjson(800, "features");
+      const res = await mf.dispatchFetch("http://worker.test/produce", {
+        method: "POST",
+        body: lines.join("\n") + "\n",
+      });
+      const body = await res.json() as {
+        delivery: {
+          shardId: string;
+          sequenceNumber: string;
+          subSequenceNumber: number;
+          attempts: number;
+        };
+        failures: string[];
+        recordsDelivered: number;
+        compressionBytesIn: number;
+        compressionBytesOut: number;
+        emf: string;
+        disposable: boolean;
+      };
+      assert.deepEqual(body.failures, []);
+      assert.equal(body.recordsDelivered, 801);
+      assert.match(body.delivery.shardId, /^shardId-/);
+      assert.equal(body.delivery.subSequenceNumber, 0, "the first record of its aggregate");
+      assert.equal(body.delivery.attempts, 1);
+      assert.ok(body.compressionBytesOut < body.compressionBytesIn);
+      assert.equal(JSON.parse(body.emf).RecordsDelivered, 801);
+      assert.ok(body.disposable, "Symbol.asyncDispose exists in workerd");
+
+      // Read the raw Kinesis records back (GetRecords JSON shape, base64 Data), add a corrupt one.
+      const loc = { endpoint: mock.endpoint, region: mock.region, streamName: "features" };
+      const client = clientFor(loc);
+      const raw: { Data: string; PartitionKey: string; SequenceNumber: string }[] = [];
+      for (let tries = 0; tries < 50; tries++) {
+        raw.length = 0;
+        for await (const { record } of readRawRecords(client, { streamName: "features" })) {
+          raw.push({
+            Data: btoa(String.fromCharCode(...record.data)),
+            PartitionKey: record.partitionKey,
+            SequenceNumber: record.sequenceNumber,
+          });
+        }
+        if (raw.length > 0) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const bad = Uint8Array.from(atob(raw[0].Data), (c) => c.charCodeAt(0));
+      bad[bad.length - 1] ^= 1;
+      raw.push({
+        Data: btoa(String.fromCharCode(...bad)),
+        PartitionKey: "k",
+        SequenceNumber: "bad",
+      });
+      const back = await (await mf.dispatchFetch("http://worker.test/consume", {
+        method: "POST",
+        body: JSON.stringify(raw),
+      })).json() as { text: string; sequenceNumber: string; error?: string }[];
+      const good = back.filter((r) => r.sequenceNumber !== "bad");
+      assert.ok(good.every((r) => r.error === undefined));
+      assert.deepEqual(good.map((r) => r.text).sort(), [...lines, "delivered first"].sort());
+      const reported = back.filter((r) => r.sequenceNumber === "bad");
+      assert.deepEqual(reported.map((r) => r.error), ["AggregateFormatError"]);
+      const first = good.find((r) => r.text === "delivered first")!;
+      assert.equal(first.sequenceNumber, body.delivery.sequenceNumber);
+    });
+
+    it("KinesisError has the SDK's name and $metadata in workerd", async () => {
+      const res = await mf.dispatchFetch("http://worker.test/error");
+      assert.deepEqual(await res.json(), {
+        name: "ResourceNotFoundException",
+        metadata: { httpStatusCode: 400, requestId: "r-1", attempts: 1, totalRetryDelay: 0 },
+      });
+    });
+  },
+);
