@@ -79,7 +79,11 @@ describe("deaggregate: KCL pass-through", () => {
       ]),
     );
   });
-  it("group wire types are malformed", () => assertPassThrough(frame([0x0b, 0x0c])));
+  // Groups are skipped as unknown fields (as protobuf-java and upb do); only broken ones are malformed.
+  it("an end-group without its start is malformed", () => assertPassThrough(frame([0x0c])));
+  it("a group without its end is malformed", () => assertPassThrough(frame([0x0b])));
+  it("a matched group is skipped: a valid aggregate of zero records", () =>
+    assert.deepEqual(deaggregate(frame([0x0b, 0x0c])), []));
 });
 
 describe("deaggregate: reading", () => {
