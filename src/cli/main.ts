@@ -10,6 +10,8 @@ import { resolveEndpoint, resolveRegion } from "../aws/endpoint.ts";
 import { defaultCredentials } from "../aws/credentials/chain.ts";
 import { fromAssumeRole } from "../aws/credentials/sts.ts";
 import { fromStatic } from "../aws/credentials/static.ts";
+import { regionFromEnv } from "../aws/credentials/env.ts";
+import { regionFromProfile } from "../aws/credentials/profile_region.ts";
 import { KinesisClient } from "../aws/kinesis_client.ts";
 import type { CredentialProvider, FetchLike } from "../aws/types.ts";
 import { validatePartitionKey } from "../format/keys.ts";
@@ -79,11 +81,17 @@ async function resolveSetup(cfg: ShipConfig, io: ShipIO): Promise<Setup> {
   }
   let region: string;
   try {
-    region = resolveRegion({ region: cfg.region });
+    // As the AWS SDKs do: the flag, AWS_REGION, AWS_DEFAULT_REGION, then the profile's region.
+    region = resolveRegion({
+      region: cfg.region ?? regionFromEnv() ?? await regionFromProfile(),
+    });
     resolveEndpoint(region, { endpoint: cfg.endpoint });
   } catch (error) {
     if ((error as { code?: string }).code === "MissingRegion") {
-      throw new UsageError("Missing --region (or set AWS_REGION / AWS_DEFAULT_REGION)");
+      throw new UsageError(
+        "Missing --region (or set AWS_REGION / AWS_DEFAULT_REGION, or region in the profile " +
+          "of ~/.aws/config)",
+      );
     }
     throw new UsageError((error as Error).message.replace(/^\w+: /, ""), { cause: error });
   }

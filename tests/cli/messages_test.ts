@@ -3,7 +3,8 @@
  * checked loosely, the exit code exactly.
  */
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -136,6 +137,56 @@ describe("ship: endpoint and proxy URL mistakes (exit 2)", () => {
       assert.match(r.stderr, message);
       assert.ok(!r.stderr.includes("hunter2"));
     }
+  });
+});
+
+describe("ship: credentials and region", () => {
+  it("when the credential chain fails, the error lists every source and why (exit 2)", async () => {
+    // An instance-metadata address that answers 403 to everything, as some networks do.
+    const imds = createHttpServer((_req, res) => {
+      res.writeHead(403);
+      res.end("forbidden");
+    });
+    await new Promise<void>((r) => imds.listen(0, "127.0.0.1", r));
+    const port = (imds.address() as { port: number }).port;
+    const r = await runShip(["--endpoint", "http://127.0.0.1:9", "--stream-name", "s"], {
+      env: {
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        AWS_EC2_METADATA_DISABLED: undefined,
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${port}`,
+      },
+    });
+    await new Promise<void>((r) => imds.close(() => r()));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /credentials/i);
+    assert.match(r.stderr, /403/);
+    for (const source of ["environment", "shared files", "web identity", "container"]) {
+      assert.ok(r.stderr.includes(source), `${source} named: ${r.stderr}`);
+    }
+  });
+
+  it("the region comes from the profile in ~/.aws/config when no flag or variable sets it", async () => {
+    const sink = await startSink();
+    const home = tempDir();
+    mkdirSync(join(home, ".aws"));
+    writeFileSync(join(home, ".aws", "config"), "[profile ship]\nregion = eu-west-1\n");
+    const r = await runShip(["--endpoint", sink.endpoint, "--stream-name", "s", "--debug"], {
+      env: {
+        HOME: home,
+        AWS_PROFILE: "ship",
+        AWS_REGION: undefined,
+        AWS_DEFAULT_REGION: undefined,
+      },
+      stdin: "a\n",
+    });
+    await sink.close();
+    assert.equal(r.code, 0, r.stderr);
+    const none = await runShip(["--endpoint", "http://127.0.0.1:9", "--stream-name", "s"], {
+      env: { HOME: tempDir(), AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined },
+    });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /Missing --region.*~\/\.aws\/config/);
   });
 });
 

@@ -56,15 +56,14 @@ export function chainProviders(sources: readonly NamedProvider[]): CredentialPro
         await provider();
         return provider;
       } catch (error) {
-        if (!isUnavailable(error)) throw error;
+        if (!isUnavailable(error)) throw failedAfter(error, name, tried);
         const reason = error.tried[0]?.reason ?? error.message;
         tried.push({ source: name, reason });
       }
     }
-    const list = tried.map((t, i) => `${i + 1}) ${t.source}: ${t.reason}`).join("; ");
     throw new CredentialsError(
       "CredentialsNotFound",
-      `No AWS credentials found. Looked for: ${list}`,
+      `No AWS credentials found. Looked for: ${listTried(tried)}`,
       { tried },
     );
   }
@@ -80,6 +79,32 @@ export function chainProviders(sources: readonly NamedProvider[]): CredentialPro
     // The winner caches its own credentials; this call is served from there.
     return provider(opts);
   };
+}
+
+function listTried(tried: readonly CredentialsAttempt[]): string {
+  return tried.map((t, i) => `${i + 1}) ${t.source}: ${t.reason}`).join("; ");
+}
+
+/**
+ * The error of a source that applied but failed, naming the sources before it
+ * and why each did not apply: a 403 from the metadata address alone would hide
+ * that the environment and the profile had nothing either.
+ */
+function failedAfter(error: unknown, source: string, before: readonly CredentialsAttempt[]) {
+  const message = error instanceof Error ? error.message : String(error);
+  const tried = [...before, { source, reason: message }];
+  if (before.length === 0) return error;
+  const code = error instanceof CredentialsError ? error.code : "CredentialsFetchFailed";
+  return new CredentialsError(
+    code,
+    `${message} (from ${source}; before it: ${listTried(before)})`,
+    {
+      source: error instanceof CredentialsError ? error.source ?? source : source,
+      tried,
+      retryable: (error as { retryable?: unknown })?.retryable === true,
+      cause: error,
+    },
+  );
 }
 
 /** Options for {@link defaultCredentials}. */

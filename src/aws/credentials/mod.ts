@@ -30,6 +30,7 @@ export {
 } from "./errors.ts";
 export { fromInstanceMetadata, imdsEndpoint, type InstanceMetadataOptions } from "./imds.ts";
 export { safeCredentials } from "./safe.ts";
+export { type ProfileRegionOptions, regionFromProfile } from "./profile_region.ts";
 export { fromSharedFiles, type SharedFilesOptions } from "./shared_files.ts";
 export { fromStatic, type StaticCredentialsOptions } from "./static.ts";
 export {
