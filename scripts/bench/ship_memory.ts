@@ -6,7 +6,9 @@
  * Writes a file of `--mb` MiB of ~`--line`-byte NDJSON lines (or uses `--file`),
  * starts a loopback PutRecord sink in this process (kinesis-mock is far too
  * slow), runs the CLI under `/usr/bin/time -v` against it, and prints the
- * CLI's peak RSS ("Maximum resident set size") with its summary. Without
+ * CLI's peak RSS ("Maximum resident set size") with its summary. The CLI runs
+ * as `deno task ship` does (its V8 flags, read from deno.json); extra CLI flags
+ * for experiments come from `SHIP_MEMORY_EXTRA` ("--buffer-size 8m"). Without
  * `/usr/bin/time` it polls `/proc/<pid>/status` (VmHWM) instead.
  */
 import { spawn } from "node:child_process";
@@ -61,10 +63,16 @@ if (!given) {
 
 const sink = await startSink({ keep: false });
 const useTime = existsSync("/usr/bin/time");
+// The same command `deno task ship` runs (its V8 flags included), from deno.json.
+const task = String(
+  JSON.parse(readFileSync(new URL("../../deno.json", import.meta.url), "utf8")).tasks.ship,
+);
+const runArgs = task.slice(task.indexOf("deno run ") + "deno run ".length).split(/\s+/)
+  .filter((a) => a && a !== "src/cli/main.ts");
 const cli = [
   process.execPath,
   "run",
-  "-A",
+  ...runArgs,
   main,
   "--endpoint",
   sink.endpoint,
@@ -73,6 +81,10 @@ const cli = [
   "--region",
   "us-east-1",
   "--json",
+  // Nothing should fail; if something does, its dead letters must not land in the repo.
+  "--dead-letter",
+  join(tmpdir(), `ship_memory_${process.pid}.dead.ndjson`),
+  ...(process.env.SHIP_MEMORY_EXTRA ? process.env.SHIP_MEMORY_EXTRA.split(" ") : []),
   file,
 ];
 const child = spawn(useTime ? "/usr/bin/time" : cli[0], useTime ? ["-v", ...cli] : cli.slice(1), {
@@ -103,11 +115,17 @@ clearInterval(poll);
 const seconds = (performance.now() - started) / 1000;
 await sink.close();
 if (!given) unlinkSync(file);
+try {
+  unlinkSync(join(tmpdir(), `ship_memory_${process.pid}.dead.ndjson`));
+} catch {
+  // None written.
+}
 
 const peakKiB = useTime
   ? Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? 0)
   : polledKiB;
-const summary = stdout.trim() ? JSON.parse(stdout.trim().split("\n").pop()!) : undefined;
+const last = stdout.trim().split("\n").filter((l) => l.startsWith("{")).pop();
+const summary = last ? JSON.parse(last) : undefined;
 console.log(JSON.stringify(
   {
     inputMiB: mb,
@@ -115,6 +133,7 @@ console.log(JSON.stringify(
     exitCode: code,
     seconds: Number(seconds.toFixed(1)),
     peakRssMiB: Number((peakKiB / 1024).toFixed(1)),
+    command: `deno run ${runArgs.join(" ")} src/cli/main.ts`,
     method: useTime
       ? "/usr/bin/time -v: Maximum resident set size"
       : "/proc/<pid>/status VmHWM, polled",

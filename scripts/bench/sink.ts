@@ -153,15 +153,14 @@ export async function startBenchSink(options: { port?: number; deep?: boolean } 
 }> {
   const deep = options.deep ?? false;
   let stats = emptyStats();
-  const putRecordsJson = new Map<number, string>();
-  const okRecordJson = JSON.stringify({
+  const putRecordsJson = new Map<number, string | Uint8Array>();
+  const putRecordsCbor = new Map<number, string | Uint8Array>();
+  const OK_RECORD = {
     ShardId: "shardId-000000000000",
     SequenceNumber: "49590338271490256608559692538361571095921575989136588898",
-  });
-  const okRecordCbor = encodeCbor({
-    ShardId: "shardId-000000000000",
-    SequenceNumber: "49590338271490256608559692538361571095921575989136588898",
-  });
+  };
+  const okRecordJson = JSON.stringify(OK_RECORD);
+  const okRecordCbor = encodeCbor(OK_RECORD);
 
   const fail = (res: http.ServerResponse, cbor: boolean, message: string) => {
     stats.errors++;
@@ -249,13 +248,18 @@ export async function startBenchSink(options: { port?: number; deep?: boolean } 
             count(checkData(r.Data, cbor));
           }
           stats.putRecordsCalls++;
-          if (cbor) throw new ShapeError("the sink answers PutRecords in JSON only");
-          let answer = putRecordsJson.get(records.length);
+          const cache = cbor ? putRecordsCbor : putRecordsJson;
+          let answer = cache.get(records.length);
           if (!answer) {
-            answer = `{"FailedRecordCount":0,"Records":[${
-              Array(records.length).fill(okRecordJson).join(",")
-            }]}`;
-            putRecordsJson.set(records.length, answer);
+            answer = cbor
+              ? encodeCbor({
+                FailedRecordCount: 0,
+                Records: Array.from({ length: records.length }, () => OK_RECORD),
+              })
+              : `{"FailedRecordCount":0,"Records":[${
+                Array(records.length).fill(okRecordJson).join(",")
+              }]}`;
+            cache.set(records.length, answer);
           }
           res.writeHead(200, { "content-type": contentType, "x-amzn-requestid": "bench" });
           res.end(answer);

@@ -99,8 +99,12 @@ export class SendQueue {
     // Skipped entries keep their order and place.
     for (const e of skippedDue) this.#due.push(e);
     if (f > this.#head) {
-      if (skippedFresh.length === 0) this.#head = f;
-      else this.#fresh.splice(this.#head, f - this.#head, ...skippedFresh);
+      if (skippedFresh.length === 0) {
+        // Drop the taken slots now: a sent chunk must not stay reachable (with its
+        // 250 KB of data) until the next compaction, up to 1,024 chunks later.
+        (this.#fresh as (Entry | undefined)[]).fill(undefined, this.#head, f);
+        this.#head = f;
+      } else this.#fresh.splice(this.#head, f - this.#head, ...skippedFresh);
       if (this.#head > 1024 && this.#head * 2 > this.#fresh.length) {
         this.#fresh = this.#fresh.slice(this.#head);
         this.#head = 0;
