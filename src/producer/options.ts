@@ -258,7 +258,7 @@ export interface KinesisProducerOptions {
    * Receives the error of an `onFailure` or `onDelivered` call that threw,
    * with the number of records counted as lost (`stats.recordsLost`; 0 for
    * `onDelivered`, whose records were delivered). The producer goes on.
-   * @default {one line on `console.error`: callback, records, error name and message}
+   * @default {one line through `logger.error`: callback, records, error name and message}
    */
   onCallbackError?: (
     error: unknown,

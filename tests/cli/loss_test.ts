@@ -3,7 +3,8 @@
  * as lost with exit code 5. Never gone without a word.
  */
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync, writeSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DeadLetterFile, formatDeadLetter, parseDeadLetter } from "../../src/cli/dead_letter.ts";
@@ -88,6 +89,34 @@ describe("ship: records lost, oversized lines, fragments", () => {
     assert.equal(summary.recordsFailed, 0);
     assert.equal(summary.exitCode, 5);
     assert.match(r.stderr, /3 records lost .*\/dev\/full: no space left/);
+  });
+
+  it("a tmpfs that fills part-way: whole lines or lost records, never a cut line (exit 5)", async (t) => {
+    const mnt = join(tempDir(), "small");
+    mkdirSync(mnt);
+    const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt]);
+    if (mounted.status !== 0) {
+      t.skip("cannot mount a tmpfs here (needs root); the injected-disk test covers the logic");
+      return;
+    }
+    try {
+      const lines = Array.from({ length: 2000 }, (_, i) => `{"n":${i},"pad":"${"p".repeat(80)}"}`);
+      const dl = join(mnt, "dl.ndjson");
+      const r = await runShip([...base(failing), "--dead-letter", dl], {
+        stdin: lines.join("\n") + "\n",
+      });
+      assert.equal(r.code, 5, r.stderr);
+      const summary = JSON.parse(r.stdout);
+      assert.ok(summary.recordsFailed > 0 && summary.recordsLost > 0, r.stdout);
+      assert.equal(summary.recordsFailed + summary.recordsLost, 2000);
+      const text = readFileSync(dl, "utf8");
+      assert.ok(text.endsWith("\n"), "no truncated line is left behind");
+      const written = text.trimEnd().split("\n").map(parseDeadLetter);
+      assert.equal(written.length, summary.recordsFailed);
+      assert.match(r.stderr, /records lost .*no space left/);
+    } finally {
+      spawnSync("umount", [mnt]);
+    }
   });
 
   it("an oversized line fails alone: the records around it are delivered", async () => {
