@@ -102,7 +102,7 @@ describe("secrets never reach an output", () => {
       raw,
     ]);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /^error: Cannot use --http-proxy http:\/\/shipper:\*\*\*@:99999/);
+    assert.match(r.stderr, /^error: Cannot use --http-proxy "?http:\/\/shipper:\*\*\*@:99999/);
     for (const [name, text] of Object.entries(channels(r))) {
       assertClean(text, [PROXY_PASSWORD, "pa/ss", "w?rd"], name);
     }
