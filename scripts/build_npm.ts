@@ -115,9 +115,10 @@ await run("sh", [`${rootPath}/scripts/ensure_deps.sh`]);
 await build({
   // Only what the entry points (the package's exports) reach is compiled.
   entryPoints: ["mod.ts", "format.ts", "aws.ts"],
-  // node.ts (Node adapters) and the CLI, as the package's `kinesis-ship` bin: they import
-  // node: modules, so they are compiled with Node's types, apart from the core.
-  nodeEntryPoints: ["node.ts", "src/cli/bin.ts"],
+  // node.ts (Node adapters), testing.ts (kinesis-mock) and the CLI, as the package's
+  // `kinesis-ship` bin: they import node: modules, so they are compiled with Node's
+  // types, apart from the core.
+  nodeEntryPoints: ["node.ts", "testing.ts", "src/cli/bin.ts"],
   outDir: "npm",
   // ES2024.String: String#isWellFormed (Node ≥ 20); ESNext.Disposable: Symbol.asyncDispose
   // (Node ≥ 20.4); DOM.Iterable: URLSearchParams iteration.

@@ -47,6 +47,7 @@ const ENTRY_POINTS: Record<string, string> = {
   "format.ts": `${PACKAGE}/format`,
   "aws.ts": `${PACKAGE}/aws`,
   "node.ts": `${PACKAGE}/node`,
+  "testing.ts": `${PACKAGE}/testing`,
 };
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const stage = join(root, ".build", "node-tests");

@@ -111,7 +111,7 @@ describe("README", () => {
     for (const name of Object.keys(mod)) {
       assert.match(api, new RegExp(`\\b${name}\\b`), `${name} is missing from the API block`);
     }
-    for (const subpath of ["format", "aws", "node"]) {
+    for (const subpath of ["format", "aws", "node", "testing"]) {
       assert.ok(api.includes(`"@kpl/kinesis-producer/${subpath}"`), subpath);
     }
     assert.ok(api.split("\n").length <= 30, "it fits on one screen");
