@@ -8,9 +8,13 @@
  * - Consuming: {@link deaggregateEvent} (Lambda), {@link deaggregateRecords}
  *   (GetRecords, SDK v3) and {@link DeaggregationStream}.
  *
+ * - Metrics: {@link toEmf} / {@link startEmfEmitter} (CloudWatch EMF) and
+ *   {@link instrumentProducer} (an OpenTelemetry meter you pass).
+ *
  * More behind subpath exports: `/format` (the aggregator, keys, shard maps,
  * limits, gzip, billing units), `/aws` (the Kinesis client, credential
- * providers, error classification, proxies, retry policy).
+ * providers, error classification, proxies, retry policy), `/node`
+ * (`toNodeWritable`) and `/testing` (`startKinesisMock`).
  *
  * @example Aggregate and read back
  * ```ts

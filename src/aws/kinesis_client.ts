@@ -92,7 +92,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  *
  * @example Put one record
  * ```ts ignore
- * import { KinesisClient } from "./kinesis_client.ts";
+ * import { KinesisClient } from "@kpl/kinesis-producer/aws";
  * const client = new KinesisClient({
  *   region: "eu-west-1",
  *   credentials: { accessKeyId: "AKID…", secretAccessKey: "…" },

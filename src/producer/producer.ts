@@ -98,7 +98,7 @@ function recordCost(record: UserRecord): number {
  *
  * @example
  * ```ts ignore
- * import { KinesisProducer } from "./mod.ts";
+ * import { KinesisProducer } from "@kpl/kinesis-producer";
  * const producer = new KinesisProducer({ streamName: "logs", region: "us-east-1" });
  * await producer.put('{"msg":"hello"}');
  * await producer.close();
