@@ -36,8 +36,8 @@ export interface Dataset {
 export const DATASETS: readonly Dataset[] = [
   {
     name: "200B",
-    description: "1,000,000 records of 200 bytes",
-    records: 1_000_000,
+    description: "300,000 records of 200 bytes",
+    records: 300_000,
     size: () => 200,
   },
   {

@@ -37,12 +37,20 @@ const nativeTo = (Uint8Array.prototype as NativeBase64).toBase64;
 const nativeFrom = (Uint8Array as unknown as NativeBase64Ctor).fromBase64;
 const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
 
-/** Encodes bytes as standard, padded base64 with the portable table loop. */
-export function encodeBase64Portable(bytes: Uint8Array): string {
+/** Length of the padded base64 text of `n` bytes. */
+export function base64Length(n: number): number {
+  return ((n + 2) / 3 | 0) * 4;
+}
+
+/**
+ * Writes the padded base64 of `bytes` into `out` at `offset`, as ASCII bytes,
+ * and returns the offset after it: for request bodies built in one buffer,
+ * with no intermediate string.
+ */
+export function encodeBase64Into(bytes: Uint8Array, out: Uint8Array, offset: number): number {
   const n = bytes.length;
   const full = n - (n % 3);
-  const out = new Uint8Array(((n + 2) / 3 | 0) * 4);
-  let o = 0;
+  let o = offset;
   for (let i = 0; i < full; i += 3) {
     const v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
     out[o] = ENCODE[v >> 18];
@@ -58,7 +66,15 @@ export function encodeBase64Portable(bytes: Uint8Array): string {
     out[o + 1] = ENCODE[(v >> 12) & 63];
     out[o + 2] = rest === 2 ? ENCODE[(v >> 6) & 63] : 61;
     out[o + 3] = 61;
+    o += 4;
   }
+  return o;
+}
+
+/** Encodes bytes as standard, padded base64 with the portable table loop. */
+export function encodeBase64Portable(bytes: Uint8Array): string {
+  const out = new Uint8Array(base64Length(bytes.length));
+  encodeBase64Into(bytes, out, 0);
   return asciiDecoder.decode(out);
 }
 

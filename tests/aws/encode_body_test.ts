@@ -60,3 +60,36 @@ describe("encodeBody: PutRecords JSON", () => {
     }
   });
 });
+
+describe("encodeBody: JSON in one buffer", () => {
+  // The reference: JSON.stringify with awsJson's rules (bytes base64, dates epoch seconds).
+  const reference = (params: unknown) =>
+    JSON.stringify(params, function (this: Record<string, unknown>, k, v) {
+      const raw = this[k];
+      if (raw instanceof Uint8Array) return toBase64(raw);
+      if (raw instanceof Date) return raw.getTime() / 1000;
+      return v;
+    });
+
+  it("writes exactly JSON.stringify's text for random shapes, sizes and keys", () => {
+    const rand = rng(16);
+    const key = () =>
+      ["a", 'q"\\', "ключ", "😀\u0001\n", "x".repeat(int(rand, 1, 256))][int(rand, 0, 4)];
+    for (let i = 0; i < 300; i++) {
+      const entries = Array.from({ length: int(rand, 1, 20) }, () => ({
+        Data: bytes(rand, int(rand, 0, 3000)),
+        PartitionKey: key(),
+        ExplicitHashKey: rand() < 0.5 ? undefined : String(int(rand, 0, 1e9)),
+      }));
+      const params = rand() < 0.5 ? { StreamName: key(), Records: entries } : {
+        StreamARN: key(),
+        ...entries[0],
+        SequenceNumberForOrdering: rand() < 0.5 ? "49" : undefined,
+        Nested: { When: new Date(1767225600123), List: [1, undefined, null, "s", true] },
+      };
+      const body = encodeBody("json", params);
+      assert.equal(new TextDecoder().decode(body), reference(params), `case ${i}`);
+      assert.equal(body.byteLength, body.buffer.byteLength, "right-sized: no spare capacity");
+    }
+  });
+});
