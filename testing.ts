@@ -1,13 +1,18 @@
 /**
- * Test helpers for your own tests: an embedded Kinesis (kinesis-mock, the
- * engine LocalStack uses) on free loopback ports, with streams created and
- * ACTIVE before it resolves. Deno, Node and Bun (it starts a Node process);
- * never in Workers. The optional dependency `kinesis-local` must be installed.
+ * Test helpers for code that ships with this library: start kinesis-mock (the
+ * npm package `kinesis-local`, an optional dependency) on a free loopback
+ * port with streams created, create more streams, and read every record back
+ * deaggregated. Node, Deno and Bun only (it spawns `node`).
  *
- * @example A test against an embedded Kinesis
+ * @example Ship into kinesis-mock and read it back
  * ```ts ignore
  * import { KinesisProducer } from "@kpl/kinesis-producer";
- * import { startKinesisMock } from "@kpl/kinesis-producer/testing";
+ * import {
+ *   EMULATOR_CREDENTIALS,
+ *   emulatorClient,
+ *   readRecords,
+ *   startKinesisMock,
+ * } from "@kpl/kinesis-producer/testing";
  *
  * const mock = await startKinesisMock({ streams: [{ name: "events", shards: 2 }] });
  * try {
@@ -15,20 +20,30 @@
  *     streamName: "events",
  *     endpoint: mock.endpoint,
  *     region: mock.region,
- *     credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "any" },
+ *     credentials: EMULATOR_CREDENTIALS,
  *   });
  *   await producer.put("hello");
  *   await producer.close();
+ *   const records = await readRecords(emulatorClient(mock), "events");
+ *   console.log(records.length); // 1
  * } finally {
  *   await mock.stop();
  * }
  * ```
  * @module
  */
-
 export {
   type KinesisMock,
   type KinesisMockOptions,
   type KinesisMockStream,
   startKinesisMock,
-} from "./src/cli/kinesis_mock.ts";
+} from "./src/testing/kinesis_mock.ts";
+export {
+  createStream,
+  type CreateStreamOptions,
+  EMULATOR_CREDENTIALS,
+  emulatorClient,
+  type EmulatorEndpoint,
+  type ReadRecord,
+  readRecords,
+} from "./src/testing/streams.ts";

@@ -1,11 +1,18 @@
 // The /testing entry point as a user's test would use it: start an embedded
 // Kinesis, produce into it, read it back. Under Node this is the npm package's
 // "@kpl/kinesis-producer/testing" export.
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { deaggregateRecords, KinesisProducer } from "../../mod.ts";
 import { KinesisClient, readStream } from "../../aws.ts";
-import { startKinesisMock } from "../../testing.ts";
+import {
+  createStream,
+  EMULATOR_CREDENTIALS,
+  emulatorClient,
+  type KinesisMock,
+  readRecords,
+  startKinesisMock,
+} from "../../testing.ts";
 import { DUMMY_CREDENTIALS, runtime } from "./support.ts";
 
 describe(`the /testing entry point under ${runtime}`, () => {
@@ -32,6 +39,36 @@ describe(`the /testing entry point under ${runtime}`, () => {
       );
     } finally {
       await mock.stop();
+    }
+  });
+});
+
+describe(`the /testing helpers under ${runtime}: createStream, readRecords`, () => {
+  let mock: KinesisMock;
+  before(async () => {
+    mock = await startKinesisMock({ streams: [{ name: "given", shards: 2 }] });
+  });
+  after(() => mock?.stop());
+
+  it("creates a stream, and reads back what the producer shipped, record for record", async () => {
+    const client = emulatorClient(mock);
+    await createStream(client, "created", { shards: 3 });
+    for (const stream of ["given", "created"]) {
+      const producer = new KinesisProducer({
+        streamName: stream,
+        endpoint: mock.endpoint,
+        region: mock.region,
+        credentials: EMULATOR_CREDENTIALS,
+      });
+      const sent = Array.from({ length: 50 }, (_, i) => `${stream}-${i}`);
+      for (const line of sent) await producer.put(line);
+      await producer.close();
+      const back = await readRecords(client, stream);
+      assert.deepEqual(
+        back.map((r) => new TextDecoder().decode(r.data)).sort(),
+        [...sent].sort(),
+      );
+      assert.ok(back.every((r) => r.aggregated && r.shardId.startsWith("shardId-")));
     }
   });
 });
