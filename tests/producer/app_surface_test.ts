@@ -305,3 +305,17 @@ describe("stats: billing and latency", () => {
     assert.equal(s.recordLatencyMs.counts.reduce((a, b) => a + b, 0), 10);
   });
 });
+
+describe("deliver() with aggregation off", () => {
+  it("each record is its own Kinesis record: sub-sequence number 0, its own sequence number", async () => {
+    const { clock, producer } = setup(() => "ok", { aggregation: "off", lingerMs: 10 });
+    const results = Promise.all(["x", "y", "z"].map((s) => producer.deliver(s)));
+    await clock.advance(10);
+    const closed = producer.close();
+    await clock.advance(10);
+    await closed;
+    const out = await results;
+    assert.deepEqual(out.map((r) => r.subSequenceNumber), [0, 0, 0]);
+    assert.equal(new Set(out.map((r) => r.sequenceNumber)).size, 3);
+  });
+});
