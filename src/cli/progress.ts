@@ -1,6 +1,7 @@
 /**
- * Live progress on stderr, rewritten in place: records/s, MB/s, chunks in
- * flight, retries, and the problem of the moment. Only for a terminal; piped or redirected stderr gets
+ * Live progress on stderr, rewritten in place: records/s, MB/s, calls in
+ * flight against the window, chunks waiting out a retry backoff, retries,
+ * throttled shards (with their rate), and the problem of the moment. Only for a terminal; piped or redirected stderr gets
  * nothing until the summary.
  * @module
  */
@@ -59,9 +60,20 @@ export class Progress {
     this.#o.write(
       `\r\x1b[K${elapsed}s  ${s.recordsDelivered.toLocaleString("en-US")} records  ` +
         `${Math.round(rps).toLocaleString("en-US")} records/s  ${mbps.toFixed(1)} MB/s  ` +
-        `in flight ${s.inFlight}  retries ${s.retries}` +
+        `in flight ${s.inFlight}/${s.window}  waiting ${s.waitingForRetry}  retries ${s.retries}` +
+        hotShards(s) +
         (s.recordsFailed > 0 ? `  failed ${s.recordsFailed}` : "") +
         (problem ? `  ${problem}` : ""),
     );
   }
+}
+
+// The three most throttled shards with their current rate (fraction of the shard limit).
+function hotShards(s: ProducerStats): string {
+  const hot = Object.entries(s.throttlesByShard).sort((a, b) => b[1] - a[1]).slice(0, 3);
+  if (hot.length === 0) return "";
+  return "  throttled " +
+    hot.map(([id, n]) =>
+      `${id.replace(/^shardId-0*/, "#")}×${n}@${Math.round((s.shardWindows[id] ?? 1) * 100)}%`
+    ).join(" ");
 }

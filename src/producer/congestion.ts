@@ -1,14 +1,14 @@
 /**
  * Congestion control: additive increase, multiplicative decrease, at most one
  * decrease per round trip. A stream-wide window bounds calls in flight; when
- * the shard an entry lands on is known (a shard map), a window per shard
- * bounds that shard's entries in flight and pauses the shard briefly after a
- * throttle, as KPL's per-shard limiter does, so one hot shard does not slow
- * the others.
+ * the shard an entry lands on is known (a shard map), a {@link ShardLimiter}
+ * per shard holds that shard to the rate it takes, so one hot shard does not
+ * slow the others.
  * @module
  */
 import { partitionKeyHash } from "../format/keys.ts";
 import type { ShardMap } from "../format/shard_map.ts";
+import { ShardLimiter } from "./shard_limiter.ts";
 
 /**
  * One AIMD window. `size` grows by 1/size per success (about +1 per window of
@@ -23,8 +23,6 @@ export class CongestionWindow {
   inFlight = 0;
   /** Throttles seen. */
   throttles = 0;
-  /** The window takes nothing before this time (clock ms): a pause after a throttle. */
-  pausedUntil = 0;
 
   /** A window of at most `max`, starting full. */
   constructor(max: number) {
@@ -38,8 +36,8 @@ export class CongestionWindow {
   }
 
   /** Whether one more may go now. */
-  isOpen(now: number): boolean {
-    return now >= this.pausedUntil && this.inFlight < Math.max(1, Math.floor(this.#size));
+  isOpen(): boolean {
+    return this.inFlight < Math.max(1, Math.floor(this.#size));
   }
 
   /** A success: grow by 1/size, up to max. */
@@ -69,47 +67,31 @@ export type ShardPredictor = (partitionKey: string, explicitHashKey: string | un
   | string
   | undefined;
 
-/** The stream-wide window and the per-shard windows. */
+/** The stream-wide window and the per-shard limiters. */
 export class Congestion {
   /** Calls in flight, stream-wide. */
   readonly stream: CongestionWindow;
-  readonly #shards = new Map<string, CongestionWindow>();
-  readonly #shardMax: number;
+  readonly #shards = new Map<string, ShardLimiter>();
   /** Predicts an entry's shard; replaceable when the shard map changes. */
   predictor: ShardPredictor | undefined;
 
-  /** `concurrency` bounds calls in flight; `shardMax` bounds entries in flight per shard. */
-  constructor(concurrency: number, shardMax: number, predictor?: ShardPredictor) {
+  /** `concurrency` bounds calls in flight. */
+  constructor(concurrency: number, predictor?: ShardPredictor) {
     this.stream = new CongestionWindow(concurrency);
-    this.#shardMax = shardMax;
     this.predictor = predictor;
   }
 
-  /** The window of `shard`, created on first use. */
-  shard(shard: string): CongestionWindow {
+  /** The limiter of `shard`, created full at `now` on first use. */
+  shard(shard: string, now: number): ShardLimiter {
     let w = this.#shards.get(shard);
-    if (!w) this.#shards.set(shard, w = new CongestionWindow(this.#shardMax));
+    if (!w) this.#shards.set(shard, w = new ShardLimiter(now));
     return w;
   }
 
-  /** Whether an entry bound for `shard` (or an unknown shard) may go now. */
-  admits(shard: string | undefined, now: number): boolean {
-    return shard === undefined || this.shard(shard).isOpen(now);
-  }
-
-  /** The earliest time a paused shard opens again, or Infinity. */
-  nextOpenAt(now: number): number {
-    let at = Infinity;
-    for (const w of this.#shards.values()) {
-      if (w.pausedUntil > now) at = Math.min(at, w.pausedUntil);
-    }
-    return at;
-  }
-
-  /** Window sizes per shard, for stats. */
+  /** Rates per shard (fractions of the shard limits), for stats. */
   shardWindows(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [id, w] of this.#shards) out[id] = Math.round(w.size * 100) / 100;
+    for (const [id, w] of this.#shards) out[id] = Math.round(w.rate * 1000) / 1000;
     return out;
   }
 
@@ -121,13 +103,24 @@ export class Congestion {
   }
 }
 
-/** Predicts shards from the stream's hash ranges: the shard id, or `#index` when ranges lack ids. */
+/**
+ * Predicts shards from the stream's shard map: the shard id, or `#index` when
+ * ranges lack ids. Partition keys repeat, and MD5 plus lookup per record cost
+ * more than a map hit (unaggregated mode predicts per user record), so recent
+ * keys are remembered (up to 16,384).
+ */
 export function shardPredictor(map: ShardMap): ShardPredictor {
-  return (partitionKey, explicitHashKey) => {
-    const hash = explicitHashKey !== undefined
-      ? BigInt(explicitHashKey)
-      : partitionKeyHash(partitionKey);
+  const byKey = new Map<string, string | undefined>();
+  const shardOf = (hash: bigint) => {
     const i = map.indexOf(hash);
     return i < 0 ? undefined : map.ranges[i].shardId ?? `#${i}`;
+  };
+  return (partitionKey, explicitHashKey) => {
+    if (explicitHashKey !== undefined) return shardOf(BigInt(explicitHashKey));
+    if (byKey.has(partitionKey)) return byKey.get(partitionKey);
+    const shard = shardOf(partitionKeyHash(partitionKey));
+    if (byKey.size >= 16_384) byKey.clear();
+    byKey.set(partitionKey, shard);
+    return shard;
   };
 }

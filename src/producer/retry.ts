@@ -39,6 +39,9 @@ export function backoffMs(
 /**
  * Decides what follows a failed attempt: a delay in ms, or a reason to give up.
  * `attempts` counts attempts made so far; `elapsedMs` is the chunk's age.
+ * `backoffRetry` sets the backoff's exponent when it should not be the
+ * chunk's own attempt count (the producer passes how long the stream has been
+ * failing, so random faults do not push a chunk toward the cap); default `attempts`.
  */
 export function nextRetry(
   policy: RetryPolicy,
@@ -46,12 +49,13 @@ export function nextRetry(
   attempts: number,
   elapsedMs: number,
   random: () => number,
+  backoffRetry: number = attempts,
 ): { delayMs: number } | { giveUp: GiveUpReason } {
   // Anything may be thrown, undefined and null included: never retryable.
   if (error?.retryable !== true) return { giveUp: "not-retryable" };
   if (attempts >= policy.maxAttempts) return { giveUp: "attempts-exhausted" };
   const base = error.kind === "throttling" ? policy.throttleBaseDelayMs : policy.baseDelayMs;
-  const delayMs = backoffMs(attempts, base, policy.maxDelayMs, random);
+  const delayMs = backoffMs(Math.max(1, backoffRetry), base, policy.maxDelayMs, random);
   if (elapsedMs + delayMs >= policy.deadlineMs) return { giveUp: "deadline-exceeded" };
   return { delayMs };
 }

@@ -10,7 +10,7 @@ import type { TimerHandle } from "./clock.ts";
 import { Congestion, type ShardPredictor } from "./congestion.ts";
 import type { Entry } from "./entry.ts";
 import type { PutRecordClient, ResolvedOptions } from "./options.ts";
-import { backoffMs, type GiveUpReason, nextRetry } from "./retry.ts";
+import { type GiveUpReason, nextRetry } from "./retry.ts";
 import { observe } from "./histogram.ts";
 import { callKind, type EntryOutcome, sendBatch } from "./sender.ts";
 import { SendQueue } from "./send_queue.ts";
@@ -40,6 +40,10 @@ export class Scheduler {
   // signal, not one per call: Node warns (MaxListenersExceededWarning) past 10 listeners
   // on one AbortSignal, and 8 calls in flight each adding two passed that.
   readonly #inFlight = new Set<AbortController>();
+  /** Calls in a row that stored nothing: how long the stream has been failing. */
+  #failingCalls = 0;
+  /** Calls in a row with a throttle (of the call or of an entry): how long load has been too high. */
+  #throttledCalls = 0;
 
   /** `stats` is updated in place; `signal` aborts calls in flight (close deadline). */
   constructor(
@@ -55,7 +59,7 @@ export class Scheduler {
     this.#stats = stats;
     this.#signal = signal;
     this.#hooks = hooks;
-    this.#congestion = new Congestion(o.concurrency, o.concurrency, predictor);
+    this.#congestion = new Congestion(o.concurrency, predictor);
     signal.addEventListener("abort", () => {
       for (const call of [...this.#inFlight]) call.abort(signal.reason);
     }, { once: true });
@@ -92,17 +96,21 @@ export class Scheduler {
     queue.promote(now);
     const batching = !o.ordered && (o.aggregation === "off" || o.collect) &&
       this.#client.putRecords !== undefined;
-    while (congestion.stream.isOpen(now) && queue.size > queue.waitingCount) {
-      // One call counts once against each shard window it touches.
-      const touched = new Set<string>();
+    // The earliest time an entry held back by its shard's limiter could go.
+    let blockedUntil = Infinity;
+    while (congestion.stream.isOpen() && queue.size > queue.waitingCount) {
       const batch = queue.take({
         maxEntries: batching ? o.requestLimits.maxEntries : 1,
         maxBytes: o.requestLimits.maxBytes,
         admits: (e) => {
-          if (e.shard === undefined || touched.has(e.shard)) return true;
-          if (!congestion.admits(e.shard, now)) return false;
-          touched.add(e.shard);
-          return true;
+          if (e.shard === undefined) return true;
+          const limiter = congestion.shard(e.shard, now);
+          if (limiter.admits(e.bytes, now)) {
+            limiter.take(e.bytes);
+            return true;
+          }
+          blockedUntil = Math.min(blockedUntil, limiter.readyAt(e.bytes, now));
+          return false;
         },
         // Strict order: a retry keeps its place at the head; nothing overtakes it.
         retriesOnly: o.ordered && queue.retryCount > 0,
@@ -119,12 +127,9 @@ export class Scheduler {
         return false;
       });
       if (live.length === 0) continue;
-      for (const shard of new Set(live.map((e) => e.shard))) {
-        if (shard !== undefined) congestion.shard(shard).inFlight++;
-      }
       this.#dispatch(live, now);
     }
-    this.#armWake(now);
+    this.#armWake(now, blockedUntil);
   }
 
   /** One call for `batch`, then each entry's outcome: delivered, retried later, or reported. */
@@ -169,9 +174,14 @@ export class Scheduler {
     congestion.stream.inFlight--;
     const shards = new Set<string>();
     for (const e of batch) if (e.shard !== undefined) shards.add(e.shard);
-    for (const shard of shards) congestion.shard(shard).inFlight--;
     const now = clock.now();
     observe(stats.callLatencyMs, now - sentAt);
+    const storedAny = outcomes?.some((out) => out.ok) ?? false;
+    this.#failingCalls = storedAny ? 0 : this.#failingCalls + 1;
+    const throttled = outcomes === undefined
+      ? isThrottle(callError)
+      : outcomes.some((out) => !out.ok && out.error.kind === "throttling");
+    this.#throttledCalls = throttled ? this.#throttledCalls + 1 : 0;
     if (outcomes === undefined) {
       // The whole call failed: every entry in it gets the call's error.
       if (isThrottle(callError)) {
@@ -187,7 +197,7 @@ export class Scheduler {
         const e = batch[i];
         const out = outcomes[i];
         if (out.ok) {
-          if (e.shard !== undefined) congestion.shard(e.shard).onSuccess();
+          if (e.shard !== undefined) congestion.shard(e.shard, now).onSuccess();
           if (ordered) this.#lastSequenceNumber = out.sequenceNumber;
           this.#hooks.deliver(e, out.shardId, out.sequenceNumber);
           continue;
@@ -205,12 +215,9 @@ export class Scheduler {
     this.pump();
   }
 
-  /** A throttle from `shard`: halve its window (once per round trip) and pause it briefly. */
+  /** A throttle from `shard`: halve its rate, once per round trip. */
   #shardThrottled(shard: string, sentAt: number, now: number): void {
-    const w = this.#congestion.shard(shard);
-    if (!w.onThrottle(sentAt, now)) return;
-    const { retry, random } = this.#o;
-    w.pausedUntil = now + backoffMs(1, retry.throttleBaseDelayMs, retry.maxDelayMs, random);
+    this.#congestion.shard(shard, now).onThrottle(sentAt, now);
   }
 
   /** An attempt of `entry` failed with `error`: queue it for a retry after its backoff, or report it. */
@@ -221,12 +228,22 @@ export class Scheduler {
     stats.entriesFailedByCode[code] = (stats.entriesFailedByCode[code] ?? 0) + 1;
     const signal = this.#signal;
     if (signal.aborted) return this.#hooks.fail(entry, signal.reason, "closed");
+    // The backoff grows with the stream's streak (calls in a row that stored
+    // nothing; for throttles, calls in a row that were throttled), capped by
+    // the entry's own attempts: under random faults a chunk is not pushed
+    // toward the 20 s cap by bad luck alone (the issue-19 run went from
+    // 110 s to 29 s), while a stream that keeps failing or throttling backs
+    // off fully.
     const next = nextRetry(
       retry,
       error as { retryable?: boolean },
       entry.attempts,
       now - entry.cutAt,
       random,
+      Math.min(
+        entry.attempts,
+        isThrottle(error) ? Math.max(this.#failingCalls, this.#throttledCalls) : this.#failingCalls,
+      ),
     );
     if ("giveUp" in next) return this.#hooks.fail(entry, error, next.giveUp);
     entry.readyAt = now + next.delayMs;
@@ -234,11 +251,9 @@ export class Scheduler {
     this.#queue.retry(entry);
   }
 
-  /** Wakes the pump when the next retry's backoff or a shard's pause ends. */
-  #armWake(now: number): void {
-    const queue = this.#queue;
-    let at = queue.nextReadyAt;
-    if (queue.size > queue.waitingCount) at = Math.min(at, this.#congestion.nextOpenAt(now));
+  /** Wakes the pump when the next retry's backoff ends, or a held-back shard has tokens again. */
+  #armWake(now: number, blockedUntil: number): void {
+    const at = Math.min(this.#queue.nextReadyAt, blockedUntil);
     if (at === Infinity || at >= this.#wakeAt) return;
     this.clearWake();
     this.#wakeAt = at;

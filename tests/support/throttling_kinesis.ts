@@ -57,6 +57,8 @@ export interface ThrottlingKinesisOptions {
   now?: () => number;
   /** Keep stored data (for checks). @default {false} */
   keep?: boolean;
+  /** Per-shard overrides by index, for a hot shard (one others also write to). */
+  perShard?: Record<number, { bytesPerSecond?: number; recordsPerSecond?: number }>;
 }
 
 /** Even hash ranges for `n` shards. */
@@ -89,18 +91,24 @@ export class ThrottlingKinesis implements PutRecordClient {
     this.#now = options.now ?? (() => performance.now());
     this.#keep = options.keep ?? false;
     const t = this.#now();
-    this.shards = this.ranges.map((r) => ({
-      shardId: r.shardId,
-      bytesPerSecond: options.bytesPerSecond ?? 1_048_576,
-      recordsPerSecond: options.recordsPerSecond ?? 1000,
-      bytes: 0,
-      records: 0,
-      throttled: 0,
-      stored: [],
-      byteTokens: options.bytesPerSecond ?? 1_048_576,
-      recordTokens: options.recordsPerSecond ?? 1000,
-      refilledAt: t,
-    }));
+    this.shards = this.ranges.map((r, i) => {
+      const bytesPerSecond = options.perShard?.[i]?.bytesPerSecond ?? options.bytesPerSecond ??
+        1_048_576;
+      const recordsPerSecond = options.perShard?.[i]?.recordsPerSecond ??
+        options.recordsPerSecond ?? 1000;
+      return {
+        shardId: r.shardId,
+        bytesPerSecond,
+        recordsPerSecond,
+        bytes: 0,
+        records: 0,
+        throttled: 0,
+        stored: [],
+        byteTokens: bytesPerSecond,
+        recordTokens: recordsPerSecond,
+        refilledAt: t,
+      };
+    });
   }
 
   /** The shard an entry lands on. */
