@@ -47,6 +47,22 @@ describe("ship: failures that say why", () => {
     assert.match(dead[0], /connection refused \(ECONNREFUSED\)/);
   });
 
+  it("a host name that does not resolve is named as such (exit 1)", async () => {
+    const r = await runShip(
+      ["--endpoint", "http://kinesis.nowhere.invalid:4567", "--stream-name", "s"],
+      { stdin: lines(10) },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    // ENOTFOUND where a resolver answers; EAI_AGAIN (transient: retried, no early stop) where none does.
+    assert.match(
+      r.stderr,
+      /DNS (?:name not found \(ENOTFOUND\)|lookup failed temporarily \(EAI_AGAIN\))/,
+    );
+    if (/ENOTFOUND/.test(r.stderr)) {
+      assert.match(r.stderr, /stopped early.*hint: .*does not resolve/s);
+    }
+  });
+
   it("one chunk refused keeps its retries; the dead letter and --debug name the cause", async () => {
     const port = await closedPort();
     const r = await runShip(
