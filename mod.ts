@@ -46,6 +46,7 @@ export type {
   PutRecordClient,
 } from "./src/producer/options.ts";
 export type { ProducerStats } from "./src/producer/stats.ts";
+export type { StreamCheck, StreamFacts } from "./src/producer/stream_facts.ts";
 export { LATENCY_BUCKETS_MS, type LatencyHistogram } from "./src/producer/histogram.ts";
 
 // Metrics
@@ -73,6 +74,7 @@ export type { GiveUpReason } from "./src/producer/retry.ts";
 
 // Errors
 export { ProducerClosedError } from "./src/producer/errors.ts";
+export { StreamConfigurationError } from "./src/producer/stream_facts.ts";
 export {
   AggregateFormatError,
   RecordError,

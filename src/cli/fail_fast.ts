@@ -107,6 +107,9 @@ export class FailFast {
    */
   observe(event: DebugEvent): FailFastVerdict | undefined {
     if (this.#succeeded || this.#verdict || event.service !== "kinesis") return undefined;
+    // Only put calls judge the run: the stream check (DescribeStreamSummary,
+    // ListShards) may fail on its own (a missing permission, a stand-in sink).
+    if (event.action !== "PutRecord" && event.action !== "PutRecords") return undefined;
     if (!event.error) {
       this.#succeeded = true;
       return undefined;

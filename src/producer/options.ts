@@ -40,18 +40,19 @@ export interface PutRecordClient {
 /**
  * How user records become Kinesis records: `"on"` packs them into KPL
  * aggregates; `"off"` sends each as its own Kinesis record (for consumers
- * without a deaggregator), batched by PutRecords.
+ * without a deaggregator), batched by PutRecords; `"auto"` aggregates unless
+ * the stream places records itself (`RecordDistributionStrategy` `AUTO`).
  */
-export type Aggregation = "on" | "off";
+export type Aggregation = "auto" | "on" | "off";
 
 /** The aggregation modes {@link resolveAggregation} accepts. */
-export const AGGREGATION_MODES: readonly Aggregation[] = ["on", "off"];
+export const AGGREGATION_MODES: readonly Aggregation[] = ["auto", "on", "off"];
 
 /**
  * Resolves the `aggregation` option: the one place a mode is chosen, so new
  * modes (one that asks the stream) are added here. Throws `RangeError`.
  */
-export function resolveAggregation(value: unknown = "on"): Aggregation {
+export function resolveAggregation(value: unknown = "auto"): Aggregation {
   if ((AGGREGATION_MODES as readonly unknown[]).includes(value)) return value as Aggregation;
   throw new RangeError(
     `Cannot set aggregation to ${JSON.stringify(value)}: it must be one of ${
@@ -144,14 +145,18 @@ export interface KinesisProducerOptions {
    * per key: a `ShardMap`, or what it accepts (hash ranges, or ListShards
    * output, whose closed shards are dropped). Validated at once. In any mode,
    * they also let the producer track throttling per shard (a window and a
-   * pause per shard).
+   * pause per shard). `"auto"` (the default in keyed mode) lists the open
+   * shards before the first put call (`ListShards`, needs `kinesis:ListShards`)
+   * and again when a put answer shows the map is stale.
    */
-  shards?: readonly ShardMapInput[] | ShardMap;
+  shards?: readonly ShardMapInput[] | ShardMap | "auto";
   /**
    * `"on"`: user records go in KPL aggregates. `"off"`: each user record is
    * its own Kinesis record, batched by PutRecords (up to 500 per call), for
    * consumers that cannot deaggregate. `put` validates keys and sizes either way.
-   * @default {"on"}
+   * `"auto"` asks the stream first (`DescribeStreamSummary`) and aggregates
+   * unless it places records itself (`RecordDistributionStrategy` `AUTO`).
+   * @default {"auto"}
    */
   aggregation?: Aggregation;
   /**
@@ -289,6 +294,12 @@ export interface KinesisProducerOptions {
    */
   clock?: Clock;
   /**
+   * Receives each stream-awareness warning once (an AUTO stream, a denied
+   * describe or listing).
+   * @default {one line through `logger.warn`}
+   */
+  onWarning?: (message: string) => void;
+  /**
    * Random source for backoff jitter, in [0, 1).
    * @default {Math.random}
    */
@@ -298,7 +309,16 @@ export interface KinesisProducerOptions {
 /** Options after defaults and validation. */
 export interface ResolvedOptions {
   target: { streamName?: string; streamARN?: string };
-  aggregation: Aggregation;
+  /** What is done now: set from `aggregationWish` once the stream is described. */
+  aggregation: "on" | "off";
+  /** What the caller asked for. */
+  aggregationWish: Aggregation;
+  /** Keyed mode lists the shards itself. */
+  autoShards: boolean;
+  /** The caller's maxRecordBytes, when set (else the stream's limit applies). */
+  maxRecordBytesWish: number | undefined;
+  /** Said once each: stream facts that change what the producer does. */
+  onWarning: (message: string) => void;
   collect: boolean;
   requestLimits: PutRecordsLimits;
   /** Strict order: one call at a time, PutRecord with SequenceNumberForOrdering. */
@@ -380,7 +400,11 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
     collect = true,
     maxRequestBytes = DEFAULT_PUT_RECORDS_LIMITS.maxBytes,
   } = options;
-  const aggregation = resolveAggregation(options.aggregation);
+  const aggregationWish = resolveAggregation(options.aggregation);
+  const autoShards = keyed && (shards === undefined || shards === "auto");
+  if (shards === "auto" && !keyed) {
+    throw new TypeError('Cannot use shards: "auto" without keyed mode');
+  }
   const { targetBytes = Math.min(DEFAULT_TARGET_BYTES, maxRecordBytes) } = options;
   if (!streamName && !streamARN) {
     throw new TypeError("Cannot create a producer without streamName or streamARN");
@@ -418,13 +442,19 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
   }
   return {
     target: streamARN ? { streamARN } : { streamName },
-    aggregation,
+    aggregation: aggregationWish === "off" ? "off" : "on",
+    aggregationWish,
+    autoShards,
+    maxRecordBytesWish: options.maxRecordBytes,
+    onWarning: options.onWarning ?? ((message) => logger.warn(`[kinesis-kpl] ${message}`)),
     collect,
     requestLimits: { maxEntries: DEFAULT_PUT_RECORDS_LIMITS.maxEntries, maxBytes: maxRequestBytes },
     ordered: concurrency === 1 && partitionKey !== undefined,
     partitionKey,
     keyed,
-    shards: shards === undefined || shards instanceof ShardMap ? shards : new ShardMap(shards),
+    shards: shards === undefined || shards === "auto" || shards instanceof ShardMap
+      ? (shards === "auto" ? undefined : shards)
+      : new ShardMap(shards),
     maxRecordBytes,
     targetBytes,
     maxRecords,

@@ -11,7 +11,8 @@
  */
 import { utf8Length } from "../aws/request_limits.ts";
 import { Aggregator } from "../format/aggregator.ts";
-import { RecordError } from "../format/errors.ts";
+import { RecordError, RecordTooLargeError } from "../format/errors.ts";
+import { DEFAULT_MAX_RECORD_BYTES } from "../format/limits.ts";
 import type { AggregatedRecord, UserRecord } from "../format/record.ts";
 import type { TimerHandle } from "./clock.ts";
 import { shardPredictor } from "./congestion.ts";
@@ -33,6 +34,16 @@ import { producerWritable, type WritableRecord } from "./writable.ts";
 import { gzip } from "../format/compression.ts";
 import { KinesisError } from "../aws/errors.ts";
 import { createTransport, type Transport } from "./transport.ts";
+import {
+  decide,
+  initialFacts,
+  StreamDescriber,
+  type StreamFacts,
+  type StreamFactsClient,
+  type StreamSnapshot,
+} from "./stream_facts.ts";
+import { partitionKeyHash } from "../format/keys.ts";
+import { bigintToWords, type ShardMap } from "../format/shard_map.ts";
 
 /** Per-record keys for keyed mode. */
 export interface RecordKeys {
@@ -80,6 +91,8 @@ interface Waiter {
   reject(error: unknown): void;
   /** Set once it leaves the queue, admitted or refused. */
   left?: boolean;
+  /** Too large for the limit known now: waits for the stream's own limit. */
+  needsFacts?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -108,7 +121,7 @@ export class KinesisProducer {
   readonly #o: ResolvedOptions;
   readonly #transport: Transport;
   readonly #client: PutRecordClient;
-  readonly #aggregator: Aggregator;
+  #aggregator: Aggregator;
   readonly #stats: ProducerStats = emptyStats();
   readonly #abort = new AbortController();
   readonly #scheduler: Scheduler;
@@ -127,6 +140,18 @@ export class KinesisProducer {
   readonly #deliveries = new RecordDeliveries();
   #compressing: Promise<unknown> = RESOLVED;
   #writable: WritableStream<WritableRecord> | undefined;
+  // Stream awareness: the describer (absent for clients without the calls),
+  // what it learned, and whether admission may start.
+  readonly #describer: StreamDescriber | undefined;
+  readonly #facts: StreamFacts;
+  #ready: boolean;
+  #configError: Error | undefined;
+  /** Entries cut before the stream is described: sent once it is. */
+  #held: Entry[] = [];
+  /** Whether the stream's answer can change what is sent, so sends wait for it. */
+  #holdSends = false;
+  #describing = false;
+  readonly #warned = new Set<string>();
 
   /** Validates options at once (`TypeError`/`RangeError`); the first network call happens on the first chunk. */
   constructor(options: KinesisProducerOptions) {
@@ -147,6 +172,27 @@ export class KinesisProducer {
       deliver: (entry, shardId, sequenceNumber) => this.#deliver(entry, shardId, sequenceNumber),
       fail: (entry, error, reason) => this.#fail(entry, error, reason),
     }, o.shards ? shardPredictor(o.shards) : undefined);
+    const facts = this.#client as StreamFactsClient;
+    this.#facts = initialFacts(o.aggregation === "on");
+    this.#facts.mapShards = o.shards?.size ?? 0;
+    // Asked only when the answer can change what is sent: with aggregation
+    // on/off given, no strict order, no shard listing and no limit above the
+    // default, the stream has nothing to say that matters.
+    const needed = o.aggregationWish === "auto" || o.ordered || o.autoShards ||
+      (o.maxRecordBytesWish ?? 0) > DEFAULT_MAX_RECORD_BYTES;
+    const able = facts.describeStreamSummary || (o.autoShards && facts.listShards);
+    if (needed && able) {
+      this.#describer = new StreamDescriber(facts, o.target, {
+        listShards: o.autoShards,
+        now: () => o.clock.now(),
+        signal: this.#abort.signal,
+      });
+      this.#ready = false;
+      this.#holdSends = true;
+    } else {
+      this.#facts.check = needed ? "unsupported" : "skipped";
+      this.#ready = true;
+    }
   }
 
   /** A snapshot of the counters. */
@@ -163,6 +209,7 @@ export class KinesisProducer {
       throttlesByShard: this.#scheduler.congestion.shardThrottles(),
       callLatencyMs: copyHistogram(s.callLatencyMs),
       recordLatencyMs: copyHistogram(s.recordLatencyMs),
+      stream: { ...this.#facts },
     };
   }
 
@@ -261,9 +308,18 @@ export class KinesisProducer {
 
   /** Admits `record` now, or queues it until there is room. */
   #offer(record: UserRecord, signal: AbortSignal | undefined): Promise<void> {
+    if (this.#configError) return this.#reject(this.#configError);
     const cost = recordCost(record);
+    if (!this.#ready) this.#startDescribe();
+    // Before the stream is described, a record over the default limit may fit
+    // the stream's own (MaxRecordSizeInKiB): it waits for the answer.
+    // Keyed mode waits for its shard map: grouped by key meanwhile, thousands
+    // of keys would ship as thousands of tiny aggregates.
+    const needsFacts = !this.#ready &&
+      ((this.#o.autoShards && this.#o.aggregation === "on") ||
+        (this.#o.maxRecordBytesWish === undefined && this.#tooLarge(record)));
     if (
-      this.#waiters.length === 0 &&
+      !needsFacts && this.#waiters.length === 0 &&
       (this.#buffered + cost <= this.#o.maxBufferedBytes || this.#buffered === 0)
     ) {
       try {
@@ -274,15 +330,17 @@ export class KinesisProducer {
       return RESOLVED;
     }
     // Refuse bad input now, not after waiting for room.
-    try {
-      if (this.#o.aggregation === "off") checkUnaggregated(record, this.#o);
-      else this.#aggregator.check(record);
-    } catch (error) {
-      return this.#reject(error);
+    if (!needsFacts) {
+      try {
+        if (this.#o.aggregation === "off") checkUnaggregated(record, this.#o);
+        else this.#aggregator.check(record);
+      } catch (error) {
+        return this.#reject(error);
+      }
     }
     if (signal?.aborted) return this.#reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { record, cost, resolve, reject };
+      const waiter: Waiter = { record, cost, resolve, reject, needsFacts };
       this.#waiters.push(waiter);
       signal?.addEventListener("abort", () => {
         if (waiter.left) return;
@@ -375,6 +433,7 @@ export class KinesisProducer {
       waiter.reject(reason);
     }
     this.#cut();
+    for (const entry of this.#held.splice(0)) this.#fail(entry, reason, "closed");
     for (const entry of this.#scheduler.drain()) this.#fail(entry, reason, "closed");
     this.#notifyAdmission();
   }
@@ -433,6 +492,7 @@ export class KinesisProducer {
   #drainWaiters(): void {
     while (this.#waiters.length > 0) {
       const next = this.#waiters[0];
+      if (next.needsFacts && !this.#ready) break;
       if (this.#buffered + next.cost > this.#o.maxBufferedBytes && this.#buffered > 0) break;
       this.#waiters.shift();
       next.left = true;
@@ -453,7 +513,7 @@ export class KinesisProducer {
   #cut(): void {
     this.#clearLinger();
     for (const aggregate of this.#aggregator.flush()) this.#enqueue(aggregate);
-    for (const entry of this.#pending) this.#scheduler.push(entry);
+    for (const entry of this.#pending) this.#push(entry);
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#scheduler.pump();
@@ -477,10 +537,26 @@ export class KinesisProducer {
       ),
     });
     this.#outstanding.add(entry);
-    this.#scheduler.push(entry);
+    this.#push(entry);
+  }
+
+  /** Hands `entry` to the scheduler, or holds it until the stream is described. */
+  #push(entry: Entry): void {
+    if (this.#ready || !this.#holdSends) this.#scheduler.push(entry);
+    else this.#held.push(entry);
   }
 
   #deliver(entry: Entry, shardId: string, sequenceNumber: string): void {
+    if (
+      entry.shard !== undefined && shardId !== entry.shard &&
+      this.#checkWrongShard(entry, shardId, sequenceNumber)
+    ) {
+      return;
+    }
+    this.#delivered(entry, shardId, sequenceNumber);
+  }
+
+  #delivered(entry: Entry, shardId: string, sequenceNumber: string): void {
     const stats = this.#stats;
     stats.chunks++;
     stats.recordsDelivered += entry.records.length;
@@ -559,6 +635,243 @@ export class KinesisProducer {
     this.#buffered -= entry.cost;
     markSettled(entry);
     this.#drainWaiters();
+  }
+
+  // ---- stream awareness (src/producer/stream_facts.ts) ----
+
+  /** Describes the stream once, then applies what it says and lets puts in. */
+  #startDescribe(): void {
+    const describer = this.#describer!;
+    if (this.#describing) return;
+    this.#describing = true;
+    describer.describe().then((snap) => this.#applyFirst(snap)).catch((error) => {
+      // Only a bug lands here: let records flow rather than wait forever.
+      this.#warn(`stream check failed: ${error instanceof Error ? error.message : error}`);
+      this.#applyFirst({ check: "failed", listing: "none" });
+    });
+  }
+
+  #applyFirst(snap: StreamSnapshot): void {
+    const o = this.#o;
+    const facts = this.#facts;
+    this.#recordSnapshot(snap);
+    const decision = decide(
+      { aggregation: o.aggregationWish, ordered: o.ordered, maxRecordBytes: o.maxRecordBytesWish },
+      snap.check,
+      snap.summary,
+    );
+    for (const w of decision.warnings) this.#warn(w);
+    const auto = snap.summary?.recordDistributionStrategy === "AUTO";
+    if (o.autoShards && snap.listing !== "listed" && !auto) {
+      this.#warn(
+        snap.listing === "denied"
+          ? "cannot list the stream's shards (kinesis:ListShards denied): keyed mode groups records by key, which packs far worse; grant the permission or pass shards"
+          : "cannot list the stream's shards: keyed mode groups records by key until a listing succeeds",
+      );
+    }
+    if (decision.error) {
+      this.#ready = true;
+      this.#refuseAll(decision.error);
+      return;
+    }
+    // Until #ready is set below, #push keeps held sends in #held.
+    if (decision.maxRecordBytes !== undefined && decision.maxRecordBytes !== o.maxRecordBytes) {
+      // Aggregates built so far respect the old limit; later ones use the stream's.
+      for (const aggregate of this.#aggregator.flush()) this.#enqueue(aggregate);
+      o.maxRecordBytes = decision.maxRecordBytes;
+      this.#aggregator = this.#newAggregator();
+    }
+    if (!decision.aggregate && o.aggregation === "on") {
+      // The stream places records itself: what was aggregated goes out unaggregated.
+      for (const aggregate of this.#aggregator.flush()) this.#enqueue(aggregate);
+      o.aggregation = "off";
+      for (const entry of this.#held.splice(0)) this.#unpack(entry);
+    }
+    facts.aggregating = o.aggregation === "on";
+    if (snap.map && o.keyed && o.aggregation === "on") this.#installMap(snap.map);
+    else if (snap.map) this.#scheduler.congestion.predictor = shardPredictor(snap.map);
+    this.#ready = true;
+    for (const entry of this.#held.splice(0)) this.#scheduler.push(entry);
+    this.#drainWaiters();
+    if (this.#pending.length > 0) this.#scheduleLinger();
+    this.#scheduler.pump();
+  }
+
+  /** Re-admits the user records of an aggregate that was never sent, one by one. */
+  #unpack(entry: Entry): void {
+    this.#stats.records -= entry.records.length;
+    this.#replace(entry);
+  }
+
+  /**
+   * Admits `entry`'s records again and settles it once their new entries
+   * settle, so a flush waiting on it waits for them too.
+   */
+  #replace(entry: Entry): void {
+    const before = new Set(this.#outstanding);
+    for (const record of entry.records) this.#readmit(record, entry);
+    // Aggregated records become entries only when cut.
+    if (this.#o.aggregation === "on") {
+      for (const aggregate of this.#aggregator.flush()) this.#enqueue(aggregate);
+    }
+    const replacements = [...this.#outstanding].filter((e) => !before.has(e) && e !== entry);
+    Promise.all(replacements.map(whenSettled)).then(() => this.#settle(entry));
+  }
+
+  /** Admits `record` again (unpacked or re-sent); a refusal is reported as a failure. */
+  #readmit(record: UserRecord, from: Entry): void {
+    try {
+      this.#admit(record, recordCost(record));
+    } catch (error) {
+      this.#stats.records++;
+      this.#stats.recordsFailed++;
+      this.#callback("onFailure", 1, {
+        records: [record],
+        error: error instanceof Error ? error : new Error(String(error)),
+        attempts: from.attempts,
+        reason: "not-retryable",
+        partitionKey: from.partitionKey,
+      });
+    }
+  }
+
+  /** A configuration error: every record held or waiting fails with it, later puts reject. */
+  #refuseAll(error: Error): void {
+    this.#configError = error;
+    for (const aggregate of this.#aggregator.flush()) this.#enqueue(aggregate);
+    for (const entry of this.#pending.splice(0)) this.#held.push(entry);
+    this.#pendingBytes = 0;
+    for (const entry of this.#held.splice(0)) this.#fail(entry, error, "not-retryable");
+    for (const waiter of this.#waiters.splice(0)) {
+      waiter.left = true;
+      this.#stats.recordsRejected++;
+      waiter.reject(error);
+    }
+    this.#notifyAdmission();
+  }
+
+  /** Whether `record` is over the record limit known now (it may fit the stream's). */
+  #tooLarge(record: UserRecord): boolean {
+    try {
+      if (this.#o.aggregation === "off") checkUnaggregated(record, this.#o);
+      else this.#aggregator.check(record);
+      return false;
+    } catch (error) {
+      return error instanceof RecordTooLargeError;
+    }
+  }
+
+  #recordSnapshot(snap: StreamSnapshot): void {
+    const facts = this.#facts;
+    facts.check = snap.check;
+    facts.listing = snap.listing;
+    facts.refreshes++;
+    const s = snap.summary;
+    if (s) {
+      facts.status = s.streamStatus;
+      facts.mode = s.streamMode;
+      facts.openShardCount = s.openShardCount;
+      facts.recordDistributionStrategy = s.recordDistributionStrategy;
+      facts.maxRecordSizeInKiB = s.maxRecordSizeInKiB;
+    }
+  }
+
+  #newAggregator(): Aggregator {
+    const o = this.#o;
+    return new Aggregator({
+      maxRecordBytes: o.maxRecordBytes,
+      targetBytes: Math.min(o.targetBytes, o.maxRecordBytes),
+      maxRecords: o.maxRecords,
+      partitionKey: o.partitionKey,
+      keyed: o.keyed,
+      shards: o.shards,
+      now: () => o.clock.now(),
+    });
+  }
+
+  /** Groups later records by `map`; aggregates open under the old one ship now. */
+  #installMap(map: ShardMap): void {
+    this.#o.shards = map;
+    this.#facts.mapShards = map.size;
+    this.#scheduler.congestion.predictor = shardPredictor(map);
+    for (const aggregate of this.#aggregator.setShardMap(map)) this.#enqueue(aggregate);
+    this.#scheduler.pump();
+  }
+
+  #warn(message: string): void {
+    if (this.#warned.has(message)) return;
+    this.#warned.add(message);
+    try {
+      this.#o.onWarning(message);
+    } catch {
+      // A failing warning sink must not stop delivery.
+    }
+  }
+
+  /**
+   * A put answer named another shard than predicted: the map is stale (or the
+   * stream places records itself). Refreshes the map, then applies the rule:
+   * if a record of the aggregate hashes outside the storing shard, KCL drops
+   * the whole aggregate, so its records are sent again; otherwise nothing was
+   * lost and nothing is re-sent. Returns true when it took over the entry.
+   */
+  #checkWrongShard(entry: Entry, shardId: string, sequenceNumber: string): boolean {
+    this.#facts.wrongShard++;
+    // A shard the map does not know proves it stale: refresh past the rate limit.
+    const unknown = (this.#o.shards?.indexOfShardId(shardId) ?? -1) < 0;
+    const refresh = this.#describer?.refresh(unknown);
+    const aggregated = entry.records.length > 1 || entry.data !== entry.records[0]?.data;
+    // Only a map the producer keeps itself can be trusted after a refresh; a
+    // single record is safe on any shard.
+    if (!aggregated || !this.#o.autoShards || !this.#o.keyed) {
+      refresh?.then((snap) => this.#applyRefresh(snap), () => {});
+      return false;
+    }
+    const decideWith = (map: ShardMap | undefined) => {
+      if (!this.#outstanding.has(entry)) return;
+      if (this.#insideShard(entry, shardId, map)) {
+        this.#delivered(entry, shardId, sequenceNumber);
+        return;
+      }
+      // Sent again, re-aggregated under the fresh map: not counted twice in stats.
+      this.#facts.recordsResent += entry.records.length;
+      this.#stats.records -= entry.records.length;
+      this.#replace(entry);
+      this.#scheduler.pump();
+    };
+    if (refresh) {
+      refresh.then((snap) => {
+        this.#applyRefresh(snap);
+        decideWith(snap.map ?? this.#o.shards);
+      }, () => decideWith(this.#o.shards));
+    } else {
+      queueMicrotask(() => decideWith(this.#o.shards));
+    }
+    return true;
+  }
+
+  #applyRefresh(snap: StreamSnapshot): void {
+    this.#recordSnapshot(snap);
+    if (snap.summary?.recordDistributionStrategy === "AUTO" && this.#o.aggregationWish === "auto") {
+      this.#o.aggregation = "off";
+      this.#facts.aggregating = false;
+    }
+    if (snap.map && this.#o.keyed && this.#o.aggregation === "on") this.#installMap(snap.map);
+  }
+
+  /** Whether every record of `entry` hashes into `shardId`'s range in `map`. */
+  #insideShard(entry: Entry, shardId: string, map: ShardMap | undefined): boolean {
+    const index = map?.indexOfShardId(shardId) ?? -1;
+    if (!map || index < 0) return false;
+    for (const record of entry.records) {
+      const key = record.partitionKey ?? entry.partitionKey;
+      const hash = record.explicitHashKey !== undefined
+        ? BigInt(record.explicitHashKey)
+        : partitionKeyHash(key);
+      const w = bigintToWords(hash);
+      if (!map.coversWords(index, w[0], w[1], w[2], w[3])) return false;
+    }
+    return true;
   }
 
   // ---- linger ----

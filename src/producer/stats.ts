@@ -3,6 +3,7 @@
  * @module
  */
 import { emptyHistogram, type LatencyHistogram } from "./histogram.ts";
+import type { StreamFacts } from "./stream_facts.ts";
 
 /**
  * Bytes in one PUT payload unit, the provisioned-mode billing unit: 25 KB,
@@ -93,6 +94,11 @@ export interface ProducerStats {
    * no clock; the error is at most `lingerMs`.
    */
   recordLatencyMs: LatencyHistogram;
+  /**
+   * What the producer learned from the stream (DescribeStreamSummary,
+   * ListShards) and did about it; see `StreamFacts`.
+   */
+  stream?: StreamFacts;
 }
 
 /** Fresh, zeroed counters. */

@@ -249,6 +249,8 @@ describe("logger", () => {
       debug: true,
       logger,
       lingerMs: 0,
+      // On, not auto: no DescribeStreamSummary first, so one call is logged.
+      aggregation: "on",
     });
     await producer.put("x");
     await producer.close();

@@ -38,6 +38,8 @@ describe("runtime warnings", () => {
         endpoint: fake.url,
         credentials: { accessKeyId: "AKID", secretAccessKey: "secret-secret" },
         concurrency: 16,
+        // On, not auto: no stream check first, so calls start at once and pile up.
+        aggregation: "on",
         targetBytes: 2048,
         lingerMs: 0,
         baseDelayMs: 1,
