@@ -13,6 +13,7 @@ import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_TARGET_BYTES } from "../format/limits
 import { type Aggregation, AGGREGATION_MODES, resolveAggregation } from "../producer/options.ts";
 import { type ConfigEntry, readConfigFile } from "./config_file.ts";
 import { UsageError } from "./errors.ts";
+import { parseFieldPath } from "./key_fields.ts";
 
 /** Everything the command line says, validated. */
 export interface ShipConfig {
@@ -38,6 +39,10 @@ export interface ShipConfig {
   httpProxy?: string;
   /** Fixed partition key [`fixed_partition_key`]. */
   fixedPartitionKey?: string;
+  /** Dotted path of the JSON field each line's partition key comes from (keyed mode). */
+  partitionKeyField?: string;
+  /** Dotted path of the JSON field each line's explicit hash key comes from (keyed mode). */
+  explicitHashKeyField?: string;
   /** Concurrency [`num_threads`]. @default {8} */
   numThreads: number;
   /** Target chunk bytes [`buffer_chunk_limit`]. @default {250000} */
@@ -48,7 +53,7 @@ export interface ShipConfig {
   endpoint?: string;
   /** Wire protocol. @default {"json"} */
   protocol: "json" | "cbor";
-  /** KPL aggregation, or each line its own Kinesis record. @default {"on"} */
+  /** KPL aggregation (auto: unless the stream places records itself), or each line its own Kinesis record. @default {"on"} */
   aggregation: Aggregation;
   /** Send several ready chunks in one PutRecords. @default {true} */
   collect: boolean;
@@ -231,6 +236,23 @@ const FLAGS: readonly FlagSpec[] = [
     help: "one key for every chunk (default: random per chunk)",
   }),
   flag({
+    name: "partition-key-field",
+    key: "partitionKeyField",
+    group: "Shipping",
+    arg: "PATH",
+    parse: (t) => (parseFieldPath(t), t),
+    help:
+      "each line's partition key from this JSON field (dotted path,\nstring or number): keyed mode with the stream's shard map",
+  }),
+  flag({
+    name: "explicit-hash-key-field",
+    key: "explicitHashKeyField",
+    group: "Shipping",
+    arg: "PATH",
+    parse: (t) => (parseFieldPath(t), t),
+    help: "each line's explicit hash key from this JSON field (keyed mode)",
+  }),
+  flag({
     name: "num-threads",
     key: "numThreads",
     group: "Shipping",
@@ -331,7 +353,7 @@ const FLAGS: readonly FlagSpec[] = [
       }
     },
     help:
-      "on: KPL aggregates; off: one Kinesis record per line,\nbatched by PutRecords, for consumers without a deaggregator (default on)",
+      "on: KPL aggregates; off: one Kinesis record per line,\nbatched by PutRecords, for consumers without a deaggregator;\nauto: aggregate unless the stream places records itself\n(RecordDistributionStrategy AUTO) (default on)",
   }),
   flag({
     name: "collect",

@@ -33,6 +33,7 @@ import { CurrentProblem } from "./current_problem.ts";
 import { FailFast } from "./fail_fast.ts";
 import { Shipper } from "./shipper.ts";
 import { buildSummary, formatSummary, type Summary } from "./summary.ts";
+import { parseFieldPath } from "./key_fields.ts";
 import { readBack, RecordDigest } from "./verify.ts";
 
 /** Where a run writes; tests and embedders can capture it. */
@@ -226,6 +227,12 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
   try {
     const listenToken = cfg.listen ? readListenToken(cfg) : undefined;
     setup = await resolveSetup(cfg, io).catch(asUsageError);
+    const keyed = cfg.partitionKeyField !== undefined || cfg.explicitHashKeyField !== undefined;
+    if (keyed && cfg.fixedPartitionKey !== undefined) {
+      throw new UsageError(
+        "Cannot combine --fixed-partition-key with --partition-key-field or --explicit-hash-key-field",
+      );
+    }
     if (cfg.fixedPartitionKey !== undefined) {
       try {
         validatePartitionKey(cfg.fixedPartitionKey);
@@ -256,6 +263,16 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
       keepEmpty: cfg.keepEmpty,
       replayFragments: cfg.replayFragments,
       maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
+      keyFields: keyed
+        ? {
+          partitionKey: cfg.partitionKeyField !== undefined
+            ? parseFieldPath(cfg.partitionKeyField)
+            : undefined,
+          explicitHashKey: cfg.explicitHashKeyField !== undefined
+            ? parseFieldPath(cfg.explicitHashKeyField)
+            : undefined,
+        }
+        : undefined,
     });
     if (cfg.local) {
       if (io.stderrIsTerminal) io.stderr("starting kinesis-mock…\n");
@@ -277,6 +294,8 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
         aggregation: cfg.aggregation,
         collect: cfg.collect,
         partitionKey: cfg.fixedPartitionKey,
+        // Calculated keys: keyed mode, with the stream's shard map (shards: "auto").
+        keyed,
         targetBytes: cfg.chunkLimit,
         lingerMs: cfg.lingerMs,
         concurrency: cfg.numThreads,

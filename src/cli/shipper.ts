@@ -12,6 +12,7 @@ import type { KinesisProducer } from "../producer/producer.ts";
 import { type DeadLetter, type DeadLetterFile, parseDeadLetter } from "./dead_letter.ts";
 import type { LineEvent } from "./lines.ts";
 import type { RunCounts } from "./summary.ts";
+import { lineKeys } from "./key_fields.ts";
 import type { RecordDigest } from "./verify.ts";
 import { FailureReasons } from "./failure_reasons.ts";
 
@@ -30,6 +31,7 @@ export class Shipper {
     deadLetters: 0,
     lost: 0,
     fragmentsSkipped: 0,
+    keyFieldMissing: 0,
   };
   /** Set when the run stops early (fail-fast): the reason, for chunks given up on unsent. */
   stoppedEarly: string | undefined;
@@ -44,6 +46,9 @@ export class Shipper {
   readonly #maxRecordBytes: number;
   readonly #replayFragments: boolean;
   #overflowing = false;
+  readonly #keyFields:
+    | { partitionKey?: readonly string[]; explicitHashKey?: readonly string[] }
+    | undefined;
 
   /**
    * `digest`: when given, every accepted record is added and every failed one
@@ -56,7 +61,10 @@ export class Shipper {
     keepEmpty: boolean;
     maxRecordBytes: number;
     replayFragments?: boolean;
+    /** Calculated keys: the JSON field paths each line's keys come from. */
+    keyFields?: { partitionKey?: readonly string[]; explicitHashKey?: readonly string[] };
   }) {
+    this.#keyFields = options.keyFields;
     this.#replayFragments = options.replayFragments ?? false;
     this.#deadLetters = options.deadLetters;
     this.#digest = options.digest;
@@ -94,7 +102,14 @@ export class Shipper {
     // Added before the put: its chunk may fail (and be removed) before the put's promise settles.
     this.#digest?.add(data);
     try {
-      await this.#producer!.put(data);
+      const fields = this.#keyFields;
+      if (fields) {
+        const keys = lineKeys(data, fields.partitionKey, fields.explicitHashKey);
+        if (keys.missing) this.counts.keyFieldMissing++;
+        await this.#producer!.put(data, keys);
+      } else {
+        await this.#producer!.put(data);
+      }
       return true;
     } catch (error) {
       this.#digest?.remove(data);

@@ -25,6 +25,8 @@ export interface Summary {
   emptySkipped: number;
   /** Replayed lines kept back because they are fragments cut by a signal (see `--replay-fragments`). */
   fragmentsSkipped?: number;
+  /** With `--partition-key-field`/`--explicit-hash-key-field`: lines not JSON or without the field, sent with a random key. */
+  keyFieldMissing?: number;
   /** Aggregates delivered (one PutRecord each). */
   chunks: number;
   /** Aggregates that finally failed. */
@@ -89,6 +91,8 @@ export interface RunCounts {
   lost: number;
   /** Replayed fragments kept in the dead-letter file instead of shipped. */
   fragmentsSkipped: number;
+  /** Lines that were not JSON or lacked a key field: shipped with a random key. */
+  keyFieldMissing: number;
 }
 
 /** Builds the summary from the producer's stats and the CLI's counts. */
@@ -122,6 +126,7 @@ export function buildSummary(
     exitCode: extra.exitCode,
   };
   if (counts.fragmentsSkipped > 0) summary.fragmentsSkipped = counts.fragmentsSkipped;
+  if (counts.keyFieldMissing > 0) summary.keyFieldMissing = counts.keyFieldMissing;
   if (extra.deadLetterFile !== undefined) summary.deadLetterFile = extra.deadLetterFile;
   if (extra.interrupted !== undefined) summary.interrupted = extra.interrupted;
   if (extra.verify !== undefined) summary.verify = extra.verify;
@@ -167,7 +172,8 @@ export function formatSummary(s: Summary): string {
     `retries ${n(s.retries)}, throttles ${n(s.throttles)}`,
     `  failures ${n(s.recordsFailed)} records` +
     (s.chunksFailed > 0 ? ` (${n(s.chunksFailed)} chunk${s.chunksFailed === 1 ? "" : "s"})` : "") +
-    (s.emptySkipped > 0 ? `, empty lines skipped ${n(s.emptySkipped)}` : ""),
+    (s.emptySkipped > 0 ? `, empty lines skipped ${n(s.emptySkipped)}` : "") +
+    (s.keyFieldMissing ? `, key field missing (random key) ${n(s.keyFieldMissing)}` : ""),
     ...(s.failureReasons ?? []).map((r) =>
       `    ${n(r.records)} record${r.records === 1 ? "" : "s"} failed: ${r.reason}` +
       (r.attempts > 0 ? ` (after ${n(r.attempts)} attempt${r.attempts === 1 ? "" : "s"})` : "")
