@@ -29,6 +29,8 @@ import {
   scriptCommand,
 } from "./common.ts";
 import { benchEndToEnd } from "./end_to_end.ts";
+import { benchCollection } from "./collection.ts";
+import type { ThrottlingResult } from "./throttling.ts";
 import { benchPayloadUnits } from "./payload_units.ts";
 import { type BenchResults, chartSvg, resultsMarkdown } from "./report.ts";
 import type { SigningResult } from "./signing.ts";
@@ -201,6 +203,20 @@ if (want("ship")) {
       results.gaps.push("Item 6: ship_memory.ts failed in this run (see failures).");
     }
   }
+}
+
+if (want("collection")) {
+  results.collection = await step(
+    "PutRecords collection",
+    () => benchCollection(smoke ? { records: 5000, rounds: 1, log } : { rounds: 3, log }),
+  );
+}
+if (want("throttling")) {
+  // In its own process: its fake and producer share one event loop.
+  results.throttling = await step(
+    "throttling",
+    () => runChild<ThrottlingResult>(here("throttling.ts"), smoke ? ["--smoke"] : []),
+  );
 }
 
 results.durationS = (performance.now() - started) / 1000;

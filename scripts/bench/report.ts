@@ -3,6 +3,8 @@
  * hand-written bar chart of the headline ratios, with the targets marked).
  * @module
  */
+import type { CollectionResult } from "./collection.ts";
+import type { ThrottlingResult } from "./throttling.ts";
 import type { AggregationResult } from "./aggregation.ts";
 import type { MachineInfo } from "./common.ts";
 import type { EndToEndResult } from "./end_to_end.ts";
@@ -24,6 +26,8 @@ export interface BenchResults {
   wireBytes?: { rows: WireRow[] };
   payloadUnits?: { targetBytes: number; unitBytes: number; rows: UnitsRow[] };
   shipMemory?: Record<string, unknown>;
+  collection?: CollectionResult;
+  throttling?: ThrottlingResult;
   gaps: string[];
   failures: string[];
 }
@@ -380,6 +384,34 @@ export function resultsMarkdown(r: BenchResults): string {
     for (const [k, v] of Object.entries(r.shipMemory)) p(`| ${k} | ${String(v)} |`);
   } else {
     p("Not measured in this run (see gaps).");
+  }
+  p();
+  p("## 7. PutRecords collection: keyed, 64 shards, 10,000 keys (scripts/bench/collection.ts)");
+  p();
+  if (r.collection) {
+    p("| Contender | Calls | Records per CPU-s | Calls per CPU-s | CPU-s per million |");
+    p("|---|--:|--:|--:|--:|");
+    for (const row of r.collection.rows) {
+      p(`| ${row.contender} | ${int(row.calls)} | ${int(row.recordsPerCpuSecond)} | ${
+        f(row.callsPerCpuSecond, 1)
+      } | ${f(row.cpuSecondsPerMillion)} |`);
+    }
+  } else {
+    p("Not measured in this run.");
+  }
+  p();
+  p("## 8. Throughput against a load-dependent throttling fake (scripts/bench/throttling.ts)");
+  p();
+  if (r.throttling) {
+    p("| Scenario | Shard map | MiB/s per shard | Total MiB/s | Throttled entries | Calls |");
+    p("|---|---|---|--:|--:|--:|");
+    for (const run of r.throttling.runs) {
+      p(`| ${run.scenario} | ${run.shardMap ? "yes" : "no"} | ${run.mibPerSecond.join(", ")} | ${
+        f(run.totalMiBPerSecond)
+      } | ${int(run.throttled.reduce((a, b) => a + b, 0))} | ${int(run.calls)} |`);
+    }
+  } else {
+    p("Not measured in this run.");
   }
   p();
   if (r.gaps.length) {
