@@ -9,7 +9,11 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Sink, startSink } from "./kinesis_sink.ts";
-import { runShip, tempDir } from "./run_ship.ts";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import process from "node:process";
+import { promisify } from "node:util";
+import { MAIN, ROOT, runShip, shipEnv, tempDir } from "./run_ship.ts";
 
 /** A loopback port nobody listens on. */
 async function closedPort(): Promise<number> {
@@ -154,6 +158,39 @@ describe("ship: endpoint and proxy URL mistakes (exit 2)", () => {
       assert.ok(!r.stderr.includes("hunter2"));
     }
   });
+});
+
+describe("ship: progress on a terminal", () => {
+  // util-linux `script` gives the CLI a pseudo-terminal, so it draws progress.
+  const hasScript = existsSync("/usr/bin/script");
+  it(
+    "shows the problem of the moment while it lasts",
+    { skip: !hasScript && "no /usr/bin/script" },
+    async () => {
+      // The first 12 calls are throttled, then all is fine; answers come slowly so progress is drawn.
+      const sink = await startSink({
+        delayMs: 100,
+        fault: (n) =>
+          n < 12 ? { status: 400, type: "ProvisionedThroughputExceededException" } : undefined,
+      });
+      const dir = tempDir();
+      writeFileSync(join(dir, "in.ndjson"), lines(3000));
+      const deno = `${process.execPath} run -A --config ${join(ROOT, "deno.json")} ${MAIN}`;
+      const command = `${deno} --endpoint ${sink.endpoint} --stream-name s --linger 10ms ` +
+        `--chunk-limit 4k in.ndjson`;
+      const { stdout } = await promisify(execFile)("/usr/bin/script", [
+        "-qec",
+        command,
+        "/dev/null",
+      ], {
+        cwd: dir,
+        env: shipEnv(),
+      });
+      await sink.close();
+      assert.match(stdout, /retrying: throttled ×\d+/);
+      assert.match(stdout, /delivered 3,000 of 3,000 records/);
+    },
+  );
 });
 
 describe("ship: credentials and region", () => {
