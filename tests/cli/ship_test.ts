@@ -163,12 +163,24 @@ describe("deno task ship against a loopback sink", () => {
   it("SIGINT mid-stream: stops reading, delivers everything read, exits 130", async () => {
     sink.records.length = 0;
     // A long linger: nothing ships before the signal, so the flush must do it.
-    const child = spawnShip([...base().slice(0, 4), "--linger", "60s", "--json"]);
+    const child = spawnShip([
+      ...base().slice(0, 4),
+      "--linger",
+      "60s",
+      "--chunk-limit",
+      "64k",
+      "--json",
+    ]);
     const done = finished(child);
+    // Two lines that cannot share a 64 KiB chunk: the first ships at once, and once the sink has
+    // it the CLI is up with its signal handlers in place (a fixed sleep raced a slow start).
+    const first = ["x", "y"].map((c) => c.repeat(40_000));
+    child.stdin!.write(first.join("\n") + "\n");
+    await until(() => sink.records.length === 1);
     const sent = lines(200, "sig");
     child.stdin!.write(sent.join("\n") + "\n");
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(sink.records.length, 0);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(sink.records.length, 1, "nothing but the first chunk ships before the signal");
     process.kill(child.pid!, "SIGINT");
     const r = await done;
     // Deno's node:child_process reports a child it sent a signal to as killed by
@@ -178,8 +190,8 @@ describe("deno task ship against a loopback sink", () => {
     const s = JSON.parse(r.stdout);
     assert.equal(s.exitCode, 130);
     assert.equal(s.interrupted, "SIGINT");
-    assert.equal(s.recordsDelivered, 200);
-    assert.deepEqual(text(sink.records).sort(), [...sent].sort());
+    assert.equal(s.recordsDelivered, 202);
+    assert.deepEqual(text(sink.records).sort(), [...first, ...sent].sort());
   });
 
   it("SIGTERM keeps a line cut off before its newline as a dead letter", async () => {
