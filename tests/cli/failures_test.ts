@@ -133,6 +133,7 @@ describe("FailureReasons", () => {
       deadLetters: 2310,
       lost: 0,
       fragmentsSkipped: 0,
+      keyFieldMissing: 0,
     };
     const summary = buildSummary(stats, counts, 1000, {
       exitCode: 1,
