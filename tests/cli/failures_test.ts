@@ -7,6 +7,7 @@ import { CurrentProblem } from "../../src/cli/current_problem.ts";
 import { FailFast } from "../../src/cli/fail_fast.ts";
 import { describeFailure, FailureReasons } from "../../src/cli/failure_reasons.ts";
 import { Progress } from "../../src/cli/progress.ts";
+import { emptyStats } from "../../src/producer/stats.ts";
 import { buildSummary, formatSummary } from "../../src/cli/summary.ts";
 
 const attempt = (over: Partial<DebugEvent> = {}): DebugEvent => ({
@@ -171,10 +172,10 @@ describe("CurrentProblem and the progress line", () => {
   });
   it("is drawn on the progress line", async () => {
     let out = "";
-    const stats = { recordsDelivered: 5, bytes: 10, inFlight: 1, retries: 3, recordsFailed: 0 };
+    const stats = { ...emptyStats(), recordsDelivered: 5, bytes: 10, inFlight: 1, retries: 3 };
     const progress = new Progress({
       write: (t) => (out += t),
-      stats: () => stats as never,
+      stats: () => stats,
       problem: () => "retrying: throttled ×12",
       intervalMs: 5,
     });
