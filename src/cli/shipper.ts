@@ -105,7 +105,7 @@ export class Shipper {
       const fields = this.#keyFields;
       if (fields) {
         const keys = lineKeys(data, fields.partitionKey, fields.explicitHashKey);
-        if (keys.missing) this.counts.keyFieldMissing++;
+        if (keys.missing) this.counts.keyFieldMissing = (this.counts.keyFieldMissing ?? 0) + 1;
         await this.#producer!.put(data, keys);
       } else {
         await this.#producer!.put(data);

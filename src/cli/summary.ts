@@ -92,7 +92,7 @@ export interface RunCounts {
   /** Replayed fragments kept in the dead-letter file instead of shipped. */
   fragmentsSkipped: number;
   /** Lines that were not JSON or lacked a key field: shipped with a random key. */
-  keyFieldMissing: number;
+  keyFieldMissing?: number;
 }
 
 /** Builds the summary from the producer's stats and the CLI's counts. */
@@ -126,7 +126,7 @@ export function buildSummary(
     exitCode: extra.exitCode,
   };
   if (counts.fragmentsSkipped > 0) summary.fragmentsSkipped = counts.fragmentsSkipped;
-  if (counts.keyFieldMissing > 0) summary.keyFieldMissing = counts.keyFieldMissing;
+  if (counts.keyFieldMissing) summary.keyFieldMissing = counts.keyFieldMissing;
   if (extra.deadLetterFile !== undefined) summary.deadLetterFile = extra.deadLetterFile;
   if (extra.interrupted !== undefined) summary.interrupted = extra.interrupted;
   if (extra.verify !== undefined) summary.verify = extra.verify;
