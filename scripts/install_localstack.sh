@@ -11,13 +11,9 @@
 #   3.13.x/3.14.x, python3)
 set -euo pipefail
 
-LOCALSTACK_VERSION="4.14.0"
-# What LocalStack 4.14.0's Kinesis provider pins (services/kinesis/packages.py).
-KINESIS_LOCAL_VERSION="0.5.2"
-# localstack-core 4.14.0 was uploaded between 2026-02-25 and 2026-03-01.
-DEPS_CUTOFF="2026-03-01T00:00:00Z"
-
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# LOCALSTACK_VERSION, KINESIS_LOCAL_VERSION, DEPS_CUTOFF (shared with the image build).
+. "$repo/scripts/localstack_pins.sh"
 venv="${LOCALSTACK_VENV:-$repo/.venv-localstack}"
 stamp="$venv/.installed-$LOCALSTACK_VERSION-$KINESIS_LOCAL_VERSION"
 

@@ -3,11 +3,15 @@
  * the machine offers. {@linkcode startLocalStack} tries, in order:
  *
  * 1. `external`: `LOCALSTACK_ENDPOINT` is set; use it, `stop()` is a no-op.
- * 2. `docker`: a container engine answers; testcontainers' LocalStack module
- *    with the image pinned to `localstack/localstack:4.14.0` (the last tag that
- *    starts without an auth token).
+ * 2. `docker`: a container engine answers; a container of
+ *    `KPL_LOCALSTACK_IMAGE` (default the published `localstack/localstack:4.14.0`;
+ *    CI sets its locally built `kpl-localstack:...`) through testcontainers, on
+ *    host networking (see localstack_docker.ts).
  * 3. `host`: LocalStack from PyPI in `.venv-localstack/`, installed by
  *    `scripts/install_localstack.sh`, run as `python -m localstack.runtime.main`.
+ *
+ * `KPL_LOCALSTACK_MODES` (comma-separated, e.g. `docker`) narrows the modes;
+ * CI sets it so that the path it announced is the one that runs.
  *
  * Test code: it uses `node:` modules and must run under `deno test -A` and
  * Node (compiled), so no `Deno.*`.
@@ -23,6 +27,14 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { track } from "../../src/cli/reaper.ts";
 import { kinesisRaw } from "./raw_aws.ts";
+import {
+  engineUnavailable,
+  LOCALSTACK_IMAGE,
+  NoEngineError,
+  startContainer,
+} from "./localstack_docker.ts";
+
+export { LOCALSTACK_IMAGE };
 
 /** How the emulator was provided. */
 export type LocalStackMode = "external" | "docker" | "host";
@@ -36,9 +48,19 @@ export interface LocalStackOptions {
   region?: string;
   /**
    * Modes to try, in this order; the first one available is used.
-   * @default {["external", "docker", "host"]}
+   * @default {process.env.KPL_LOCALSTACK_MODES split on commas, else ["external", "docker", "host"]}
    */
   modes?: LocalStackMode[];
+  /**
+   * Docker mode's image.
+   * @default {process.env.KPL_LOCALSTACK_IMAGE ?? LOCALSTACK_IMAGE}
+   */
+  image?: string;
+  /**
+   * Extra environment for LocalStack, applied last (e.g. `KINESIS_ERROR_PROBABILITY`).
+   * @default {{}}
+   */
+  env?: Record<string, string>;
   /**
    * Time allowed for the emulator to report Kinesis and STS ready.
    * @default {120000}
@@ -81,8 +103,6 @@ export class LocalStackUnavailableError extends Error {
   }
 }
 
-/** Pinned: `latest` refuses to start without LOCALSTACK_AUTH_TOKEN since 2026-03-23. */
-export const LOCALSTACK_IMAGE = "localstack/localstack:4.14.0";
 const KINESIS_LOCAL_VERSION = "0.5.2";
 const VENV_NAME = ".venv-localstack";
 
@@ -109,7 +129,9 @@ class NotAvailable extends Error {}
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
   const {
     region = process.env.AWS_REGION || "us-east-1",
-    modes = ["external", "docker", "host"],
+    modes = defaultModes(),
+    image = process.env.KPL_LOCALSTACK_IMAGE || LOCALSTACK_IMAGE,
+    env = {},
     readyTimeoutMs = 120_000,
     venvDir = process.env.LOCALSTACK_VENV || findVenv(),
     verbose = process.env.LOCALSTACK_HARNESS_LOG === "1",
@@ -123,8 +145,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   for (const mode of modes) {
     try {
       if (mode === "external") return await startExternal(region, readyTimeoutMs);
-      if (mode === "docker") return await startDocker(region, readyTimeoutMs);
-      if (mode === "host") return await startHost(region, readyTimeoutMs, venvDir, verbose);
+      if (mode === "docker") return await startDocker(region, readyTimeoutMs, image, env);
+      if (mode === "host") return await startHost(region, readyTimeoutMs, venvDir, verbose, env);
       throw new RangeError(`Cannot start LocalStack as mode is unknown: current value is ${mode}`);
     } catch (err) {
       if (!(err instanceof NotAvailable)) throw err;
@@ -142,7 +164,7 @@ export async function localStackUnavailable(
   opts: Pick<LocalStackOptions, "modes" | "venvDir"> = {},
 ): Promise<string | undefined> {
   const {
-    modes = ["external", "docker", "host"],
+    modes = defaultModes(),
     venvDir = process.env.LOCALSTACK_VENV || findVenv(),
   } = opts;
   const reasons: string[] = [];
@@ -150,7 +172,7 @@ export async function localStackUnavailable(
     const why = mode === "external"
       ? (process.env.LOCALSTACK_ENDPOINT ? undefined : "LOCALSTACK_ENDPOINT is not set")
       : mode === "docker"
-      ? await dockerUnavailable()
+      ? await engineUnavailable()
       : hostUnavailable(venvDir);
     if (!why) return undefined;
     reasons.push(`${mode}: ${why}`);
@@ -169,36 +191,57 @@ async function startExternal(region: string, timeoutMs: number): Promise<LocalSt
 
 // --- docker ---------------------------------------------------------------
 
-async function dockerUnavailable(): Promise<string | undefined> {
-  try {
-    if (typeof (globalThis as { Bun?: unknown }).Bun !== "undefined") {
-      // Ryuk (the reaper container) does not work under Bun.
-      process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
+function defaultModes(): LocalStackMode[] {
+  const list = process.env.KPL_LOCALSTACK_MODES?.split(",").map((m) => m.trim()).filter(Boolean);
+  if (!list?.length) return ["external", "docker", "host"];
+  for (const m of list) {
+    if (m !== "external" && m !== "docker" && m !== "host") {
+      throw new RangeError(
+        `Cannot start LocalStack as KPL_LOCALSTACK_MODES has an unknown mode: current value is ${m}`,
+      );
     }
-    const { getContainerRuntimeClient } = await import("testcontainers");
-    // Rejects within milliseconds when no engine answers.
-    await getContainerRuntimeClient();
-    return undefined;
-  } catch (err) {
-    return `no container engine (${(err as Error).message})`;
   }
+  return list as LocalStackMode[];
 }
 
-async function startDocker(region: string, timeoutMs: number): Promise<LocalStack> {
-  const why = await dockerUnavailable();
-  if (why) throw new NotAvailable(why);
-  const { LocalstackContainer } = await import("@testcontainers/localstack");
-  const container = await new LocalstackContainer(LOCALSTACK_IMAGE)
-    .withEnvironment({
-      SERVICES: "kinesis,sts",
-      DISABLE_EVENTS: "1",
-      KINESIS_MOCK_PROVIDER_ENGINE: "node",
-    })
-    .withStartupTimeout(timeoutMs)
-    .start();
-  const endpoint = container.getConnectionUri();
+/** What both the container and host mode need, see the host-mode list below. */
+function commonEnv(): Record<string, string> {
+  return {
+    SERVICES: "kinesis,sts",
+    DNS_ADDRESS: "0",
+    SKIP_SSL_CERT_DOWNLOAD: "1",
+    DISABLE_EVENTS: "1",
+    KINESIS_MOCK_PROVIDER_ENGINE: "node",
+    KINESIS_PERSISTENCE: "0",
+  };
+}
+
+async function startDocker(
+  region: string,
+  timeoutMs: number,
+  image: string,
+  extraEnv: Record<string, string>,
+): Promise<LocalStack> {
+  const port = await freePort();
+  let container;
+  try {
+    container = await startContainer({
+      image,
+      port,
+      env: { ...commonEnv(), ...extraEnv },
+      timeoutMs,
+    });
+  } catch (err) {
+    if (err instanceof NoEngineError) throw new NotAvailable(err.message);
+    throw err;
+  }
+  const endpoint = `http://127.0.0.1:${port}`;
   let stopped: Promise<void> | undefined;
-  const stop = () => stopped ??= container.stop().then(() => undefined);
+  const stop = () =>
+    stopped ??= (async () => {
+      await container.stop();
+      await waitPortFree(port, 5_000);
+    })();
   try {
     await waitReady(endpoint, region, timeoutMs, () => undefined);
   } catch (err) {
@@ -275,6 +318,7 @@ async function startHost(
   timeoutMs: number,
   venvDir: string | undefined,
   verbose: boolean,
+  extraEnv: Record<string, string>,
 ): Promise<LocalStack> {
   const why = hostUnavailable(venvDir);
   if (why) throw new NotAvailable(why);
@@ -290,20 +334,16 @@ async function startHost(
   const endpoint = `http://127.0.0.1:${port}`;
   const env: Record<string, string | undefined> = {
     ...process.env,
-    SERVICES: "kinesis,sts",
+    ...commonEnv(),
     GATEWAY_LISTEN: `127.0.0.1:${port}`,
-    DNS_ADDRESS: "0",
-    SKIP_SSL_CERT_DOWNLOAD: "1",
-    DISABLE_EVENTS: "1",
-    KINESIS_MOCK_PROVIDER_ENGINE: "node",
     OVERRIDE_IN_DOCKER: "0",
     FILESYSTEM_ROOT: fsRoot,
     LOCALSTACK_VOLUME_DIR: join(root, "volume"),
-    KINESIS_PERSISTENCE: "0",
     // Deleted by HOST_MAIN's watchdog if this process dies without cleanup.
     KPL_HARNESS_TMP: root,
     // An inherited one would point LocalStack's runtime package installs elsewhere.
     VIRTUAL_ENV: venv,
+    ...extraEnv,
   };
   const proc = new Tree(join(venv, "bin", "python"), ["-c", HOST_MAIN], {
     cwd: root,
