@@ -3,7 +3,7 @@
  * JSON 1.1 and CBOR 1.1 protocols. Pure: no I/O, no signing.
  * @module
  */
-import { base64Length, encodeBase64Into } from "./base64.ts";
+import { base64Length, encodeBase64 } from "./base64.ts";
 import { decodeCbor, encodeCbor } from "./cbor.ts";
 
 /** Wire protocol: `json` (`application/x-amz-json-1.1`) or `cbor` (`application/x-amz-cbor-1.1`). */
@@ -24,9 +24,8 @@ const textDecoder = new TextDecoder();
 /**
  * Encodes wire params as a request body for `protocol`, in one right-sized
  * buffer. JSON writes each `Uint8Array` (an aggregate) as base64 straight into
- * the body: no base64 string, no JSON string of the whole body. Those were
- * large objects V8 frees only at a full collection (a 5 MiB PutRecords made
- * about 13 MB of them), which set `ship`'s peak memory.
+ * the body: no JSON string of the whole body (a 5 MiB PutRecords made a 6.7 MB
+ * one, a large object V8 frees only at a full collection).
  */
 export function encodeBody(protocol: KinesisProtocol, params: WireObject): Uint8Array<ArrayBuffer> {
   if (protocol === "cbor") return encodeCbor(params);
@@ -62,7 +61,10 @@ export function encodeBody(protocol: KinesisProtocol, params: WireObject): Uint8
       body.set(part.text, pos);
       pos += part.text.length;
     } else {
-      pos = encodeBase64Into(part.data!, body, pos);
+      // The native encoder plus one ASCII copy beats writing base64 bytes in JS
+      // (65-380 µs against 1.6-1.9 ms per 250 KB here); the string is short-lived.
+      const { written } = textEncoder.encodeInto(encodeBase64(part.data!), body.subarray(pos));
+      pos += written;
     }
   }
   return body;
