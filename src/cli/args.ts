@@ -89,6 +89,28 @@ export interface ShipConfig {
   listenMaxRecords: number;
   /** Most bytes of one intake request after gzip decoding. @default {64 MiB} */
   listenMaxBytes: number;
+  /** Files or glob patterns to follow as they grow and rotate. */
+  follow: string[];
+  /** Checkpoint file or directory for file input. */
+  checkpoint?: string;
+  /** Least time between checkpoint writes, in ms. @default {1000} */
+  checkpointIntervalMs: number;
+  /** Set aside an unusable checkpoint or spool and forget vanished files. @default {false} */
+  startOver: boolean;
+  /** Follow mode's poll period in ms. @default {250} */
+  pollMs: number;
+  /** Idle ms before a last line without its newline is shipped (follow). @default {2000} */
+  partialLineWaitMs: number;
+  /** Idle ms before a rotated-away file is closed (follow). @default {5000} */
+  rotateWaitMs: number;
+  /** Spool directory for stdin and `--listen`. */
+  spool?: string;
+  /** Spool size cap in bytes; input waits beyond it. @default {1 GiB} */
+  spoolMaxBytes: number;
+  /** fdatasync policy: after every batch (0), at most every N ms, or never (-1). @default {1000} */
+  spoolFsyncMs: number;
+  /** When `--listen` answers 200: after delivery, or once spooled. @default {"delivery"} */
+  listenAck: "delivery" | "spool";
   /** Seed's `detach_process`: accepted, has no effect (one process). */
   detachProcess?: number;
   /** `--config` file the options were read from (flags win over it). */
@@ -101,7 +123,15 @@ export interface ShipConfig {
 export const DEFAULT_DEAD_LETTER = "kinesis-dead-letters.ndjson";
 
 /** `--help` sections, in the order they are printed. */
-const GROUPS = ["Target", "Credentials", "Shipping", "Failures", "Intake", "Output"] as const;
+const GROUPS = [
+  "Target",
+  "Credentials",
+  "Shipping",
+  "Failures",
+  "Intake",
+  "Durability",
+  "Output",
+] as const;
 
 /** One flag: one row of {@link FLAGS}. */
 interface FlagSpec<K extends keyof ShipConfig = keyof ShipConfig> {
@@ -442,6 +472,101 @@ const FLAGS: readonly FlagSpec[] = [
     parse: (t) => duration(t, 600_000),
     help: "on SIGTERM, drop requests still sending after this (default 5s)",
   }),
+  flag({
+    name: "listen-ack",
+    key: "listenAck",
+    group: "Intake",
+    arg: "WHEN",
+    parse: (t) => {
+      if (t === "delivery" || t === "spool") return t;
+      throw new Error("use delivery or spool");
+    },
+    help: "delivery (default) or spool: when to answer 200",
+  }),
+  // Durability
+  flag({
+    name: "follow",
+    key: "follow",
+    group: "Durability",
+    arg: "PATTERN",
+    multiple: true,
+    parse: (t) => [t],
+    help: "tail -F a file or glob ('/var/log/app/*.log'), repeatable",
+  }),
+  flag({
+    name: "checkpoint",
+    key: "checkpoint",
+    group: "Durability",
+    arg: "FILE|DIR",
+    parse: text,
+    help: "keep each file's delivered offset; restarts resume",
+  }),
+  flag({
+    name: "checkpoint-interval",
+    key: "checkpointIntervalMs",
+    group: "Durability",
+    arg: "TIME",
+    parse: (t) => duration(t, 3_600_000),
+    help: "least time between checkpoint writes (default 1s)",
+  }),
+  flag({
+    name: "spool",
+    key: "spool",
+    group: "Durability",
+    arg: "DIR",
+    parse: text,
+    help: "stdin/--listen: records hit DIR before acceptance",
+  }),
+  flag({
+    name: "spool-max",
+    key: "spoolMaxBytes",
+    group: "Durability",
+    arg: "SIZE",
+    parse: (t) => {
+      const size = parseSize(t);
+      if (size === undefined || size < 1024 * 1024) throw new Error("use a size of 1m or more");
+      return size;
+    },
+    help: "spool cap; input waits when full (default 1g)",
+  }),
+  flag({
+    name: "spool-fsync",
+    key: "spoolFsyncMs",
+    group: "Durability",
+    arg: "WHEN",
+    parse: (t) => t === "always" ? 0 : t === "never" ? -1 : duration(t, 3_600_000),
+    help: "always, at most every DURATION (1s), or never",
+  }),
+  flag({
+    name: "start-over",
+    key: "startOver",
+    group: "Durability",
+    help: "set aside a bad checkpoint/spool, forget vanished files",
+  }),
+  flag({
+    name: "poll-interval",
+    key: "pollMs",
+    group: "Durability",
+    arg: "TIME",
+    parse: (t) => duration(t, 60_000),
+    help: "how often --follow checks its files (default 250ms)",
+  }),
+  flag({
+    name: "partial-line-wait",
+    key: "partialLineWaitMs",
+    group: "Durability",
+    arg: "TIME",
+    parse: (t) => duration(t, 3_600_000),
+    help: "ship a line lacking its newline after this idle (2s)",
+  }),
+  flag({
+    name: "rotate-wait",
+    key: "rotateWaitMs",
+    group: "Durability",
+    arg: "TIME",
+    parse: (t) => duration(t, 3_600_000),
+    help: "read a rotated-away file until idle this long (5s)",
+  }),
   // Output
   flag({
     name: "json",
@@ -489,6 +614,15 @@ function defaults(): ShipConfig {
     deadlineMs: 120_000,
     bufferBytes: 16 * 1024 * 1024,
     maxRecords: Infinity,
+    follow: [],
+    checkpointIntervalMs: 1000,
+    startOver: false,
+    pollMs: 250,
+    partialLineWaitMs: 2000,
+    rotateWaitMs: 5000,
+    spoolMaxBytes: 1024 * 1024 * 1024,
+    spoolFsyncMs: 1000,
+    listenAck: "delivery",
     warnings: [],
   };
 }
@@ -834,5 +968,24 @@ function checkCombinations(c: ShipConfig): void {
   }
   if (c.replay.length > 0 && c.inputs.length > 0) {
     throw new UsageError("Option --replay reads dead-letter files: give no other FILE");
+  }
+  if (c.follow.length > 0 && (c.inputs.length > 0 || c.replay.length > 0 || c.listen)) {
+    throw new UsageError(
+      "Option --follow names the files to read: give no FILE, --replay or --listen",
+    );
+  }
+  const files = c.follow.length > 0 || (c.inputs.length > 0 && !c.inputs.includes("-"));
+  if (c.checkpoint !== undefined && !files) {
+    throw new UsageError(
+      "Option --checkpoint is for files (FILE or --follow); stdin and --listen use --spool DIR",
+    );
+  }
+  if (c.spool !== undefined && (files || c.replay.length > 0)) {
+    throw new UsageError(
+      "Option --spool is for stdin and --listen; files can be read again: use --checkpoint",
+    );
+  }
+  if (c.listenAck === "spool" && (c.spool === undefined || c.listen === undefined)) {
+    throw new UsageError("Option --listen-ack spool needs --listen and --spool DIR");
   }
 }

@@ -20,7 +20,9 @@ import { KinesisProducer } from "../producer/producer.ts";
 import { type ProxiedFetch, proxyFetch, redactUrl } from "../runtime/proxy.ts";
 import { envProxyFetch, readProxyEnv } from "../runtime/proxy_env.ts";
 import { HELP, parseArgs, type ShipConfig } from "./args.ts";
+import { Checkpoint } from "./checkpoint.ts";
 import { DeadLetterFile } from "./dead_letter.ts";
+import { FileInput } from "./file_input.ts";
 import { EnvironmentError, ExitCode, InputError, UsageError } from "./errors.ts";
 import { type InputSource, openInputs } from "./input.ts";
 import type { KinesisMock } from "./kinesis_mock.ts";
@@ -216,6 +218,7 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
   let setup: Setup | undefined;
   let deadLetters: DeadLetterFile | undefined;
   let sources: InputSource[] = [];
+  let checkpoint: Checkpoint | undefined;
   let mock: KinesisMock | undefined;
   let progress: Progress | undefined;
   let built: KinesisProducer | undefined;
@@ -254,7 +257,19 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
         `Cannot write the dead-letter file ${cfg.deadLetter}: ${(error as Error).message}`,
       );
     }
-    if (!cfg.listen) sources = await openInputs(cfg.replay.length > 0 ? cfg.replay : cfg.inputs);
+    const warn = (text: string) => io.stderr(`warning: ${text}\n`);
+    if (cfg.spool !== undefined) throw new UsageError("Option --spool is not available yet");
+    const byFileInput = cfg.follow.length > 0 || cfg.checkpoint !== undefined;
+    if (cfg.checkpoint !== undefined) {
+      checkpoint = Checkpoint.open(cfg.checkpoint, {
+        startOver: cfg.startOver,
+        intervalMs: cfg.checkpointIntervalMs,
+        warn,
+      });
+    }
+    if (!cfg.listen && !byFileInput) {
+      sources = await openInputs(cfg.replay.length > 0 ? cfg.replay : cfg.inputs);
+    }
 
     const digest = cfg.local ? new RecordDigest() : undefined;
     const shipper = new Shipper({
@@ -315,6 +330,7 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
           if (cfg.debug) io.stderr(formatDebugEvent(e) + "\n");
         },
         onFailure: shipper.onFailure,
+        onDelivered: shipper.onDelivered,
       });
     } catch (error) {
       throw new UsageError((error as Error).message);
@@ -350,8 +366,24 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
       progress.start();
     }
     let inputError: InputError | undefined;
+    let fileInput: FileInput | undefined;
     try {
-      if (cfg.listen) {
+      if (byFileInput) {
+        fileInput = new FileInput({
+          patterns: cfg.follow.length > 0 ? cfg.follow : cfg.inputs,
+          follow: cfg.follow.length > 0,
+          checkpoint,
+          startOver: cfg.startOver,
+          pollMs: cfg.pollMs,
+          partialLineWaitMs: cfg.partialLineWaitMs,
+          rotateWaitMs: cfg.rotateWaitMs,
+          maxLineBytes: DEFAULT_MAX_RECORD_BYTES,
+          shipper,
+          stop: stopSwitch,
+          warn,
+        });
+        await fileInput.run();
+      } else if (cfg.listen) {
         await serveIntake({
           ...cfg.listen,
           token: listenToken,
@@ -377,6 +409,7 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
     }
     await producer.flush();
     await producer.close();
+    fileInput?.save(true);
     const stop = stopSwitch.reason;
     progress?.stop();
     progress = undefined;
@@ -452,6 +485,7 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
   } finally {
     for (const [signal, handler] of signalHandlers) process.off(signal, handler);
     deadLetters?.close();
+    checkpoint?.close();
     await Promise.all(sources.map((s) => s.close()));
     await mock?.stop();
     await setup?.proxy?.close();

@@ -7,10 +7,11 @@
  */
 import { RecordError } from "../format/errors.ts";
 import { ProducerClosedError } from "../producer/errors.ts";
-import type { DeliveryFailure } from "../producer/options.ts";
+import type { Delivery, DeliveryFailure } from "../producer/options.ts";
 import type { KinesisProducer } from "../producer/producer.ts";
 import { type DeadLetter, type DeadLetterFile, parseDeadLetter } from "./dead_letter.ts";
 import type { LineEvent } from "./lines.ts";
+import type { Settle } from "./settlement.ts";
 import type { RunCounts } from "./summary.ts";
 import { lineKeys } from "./key_fields.ts";
 import type { RecordDigest } from "./verify.ts";
@@ -49,6 +50,8 @@ export class Shipper {
   readonly #keyFields:
     | { partitionKey?: readonly string[]; explicitHashKey?: readonly string[] }
     | undefined;
+  // Who to tell when a record settles (checkpoints, spool), by the array put.
+  readonly #settles = new WeakMap<Uint8Array, Settle>();
 
   /**
    * `digest`: when given, every accepted record is added and every failed one
@@ -90,17 +93,33 @@ export class Shipper {
     for (const record of failure.records) {
       this.#deadLetter(record.data, failure.reason, error, false, false);
       this.#digest?.remove(record.data);
+      this.#settled(record.data);
     }
   };
+
+  /** The producer's `onDelivered`: settles each delivered record. */
+  readonly onDelivered = (delivery: Delivery): void => {
+    for (const record of delivery.userRecords) this.#settled(record.data);
+  };
+
+  #settled(data: Uint8Array): void {
+    const settle = this.#settles.get(data);
+    if (!settle) return;
+    this.#settles.delete(data);
+    settle();
+  }
 
   /**
    * Ships one record. Resolves true once accepted (the producer may still
    * fail it later), false when it was refused (too large, producer closed)
-   * and went to the dead-letter file.
+   * and went to the dead-letter file. `settle`, when given, is called once the
+   * record is delivered or in the dead-letter file (`data` must be an array
+   * of its own: settlement is tracked by identity).
    */
-  async put(data: Uint8Array): Promise<boolean> {
+  async put(data: Uint8Array, settle?: Settle): Promise<boolean> {
     // Added before the put: its chunk may fail (and be removed) before the put's promise settles.
     this.#digest?.add(data);
+    if (settle) this.#settles.set(data, settle);
     try {
       const fields = this.#keyFields;
       if (fields) {
@@ -119,8 +138,10 @@ export class Shipper {
       } else if (error instanceof ProducerClosedError) {
         this.#deadLetter(data, "closed", error.message);
       } else {
+        this.#settles.delete(data);
         throw error;
       }
+      this.#settled(data);
       return false;
     }
   }
