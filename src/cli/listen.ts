@@ -33,6 +33,7 @@ import {
 } from "./intake_body.ts";
 import type { ShipIO } from "./main.ts";
 import type { Shipper } from "./shipper.ts";
+import type { Spool } from "../runtime/spool.ts";
 
 /** Largest request body as received, by default (see {@link DEFAULT_INTAKE_LIMITS}). */
 export const MAX_BODY_BYTES: number = DEFAULT_INTAKE_LIMITS.maxBodyBytes;
@@ -60,6 +61,10 @@ export interface IntakeOptions {
   stopped: Promise<unknown>;
   /** For the "listening on" line. */
   io: ShipIO;
+  /** When given, each body's records are written here (one append) before they are put. */
+  spool?: Spool;
+  /** Answer 200 once the body is spooled, before delivery (needs `spool`). */
+  ackOnSpool?: boolean;
 }
 
 interface RequestState {
@@ -161,11 +166,20 @@ export async function serveIntake(options: IntakeOptions): Promise<void> {
       receiving.delete(req);
     }
     const state: RequestState = { records: 0, failed: 0, refused: 0 };
-    for (const data of records) {
+    // Spooled before it is accepted; waits while the spool is full.
+    const settles = options.spool ? await options.spool.append(records) : undefined;
+    if (settles && options.ackOnSpool) {
+      // On disk is durable: answer now; delivery failures go to the dead-letter file.
+      reply(res, 200, { records: records.length, failed: 0, spooled: true });
+      for (let i = 0; i < records.length; i++) await shipper.put(records[i], settles[i]);
+      return;
+    }
+    for (let i = 0; i < records.length; i++) {
+      const data = records[i];
       state.records++;
       owners.set(data, state);
       // Refused at once (too large): permanent, unlike a delivery failure.
-      if (!await shipper.put(data)) state.refused++;
+      if (!await shipper.put(data, settles?.[i])) state.refused++;
     }
     await producer.flush();
     const counts = { records: state.records, failed: state.failed };

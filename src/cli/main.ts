@@ -23,6 +23,8 @@ import { HELP, parseArgs, type ShipConfig } from "./args.ts";
 import { Checkpoint } from "./checkpoint.ts";
 import { DeadLetterFile } from "./dead_letter.ts";
 import { FileInput } from "./file_input.ts";
+import { Spool, SpoolError } from "../runtime/spool.ts";
+import { replaySpool, shipSpooled } from "./spool_input.ts";
 import { EnvironmentError, ExitCode, InputError, UsageError } from "./errors.ts";
 import { type InputSource, openInputs } from "./input.ts";
 import type { KinesisMock } from "./kinesis_mock.ts";
@@ -162,6 +164,7 @@ async function pumpInput(
   shipper: Shipper,
   replay: boolean,
   stop: StopSwitch,
+  spool?: Spool,
 ): Promise<boolean> {
   const splitter = new LineSplitter({
     maxLineBytes: replay
@@ -171,6 +174,11 @@ async function pumpInput(
   const handle = replay
     ? (e: LineEvent) => shipper.replayLine(e)
     : (e: LineEvent) => shipper.line(e);
+  const handleAll = spool
+    ? (events: Iterable<LineEvent>) => shipSpooled([...events], shipper, spool)
+    : async (events: Iterable<LineEvent>) => {
+      for (const e of events) await handle(e);
+    };
   const chunks = source.chunks();
   try {
     for (;;) {
@@ -178,18 +186,18 @@ async function pumpInput(
       if (next === undefined) {
         // Stopped: every whole line read has been handled; keep the cut-off rest too.
         if (splitter.pendingBytes > 0 || shipper.overflowing) {
-          if (shipper.overflowing) { for (const e of splitter.end()) await handle(e); }
+          if (shipper.overflowing) await handleAll(splitter.end());
           else shipper.interrupted(splitter.takePending());
         }
         return false;
       }
       if (next.done) {
-        for (const e of splitter.end()) await handle(e);
+        await handleAll(splitter.end());
         return true;
       }
       shipper.counts.bytesRead += next.value.length;
       // Lines already read are shipped even after a signal: for stdin they exist nowhere else.
-      for (const e of splitter.feed(next.value)) await handle(e);
+      await handleAll(splitter.feed(next.value));
     }
   } finally {
     // Leaves a pending read (an idle stdin) behind; the process exits after the summary.
@@ -219,6 +227,7 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
   let deadLetters: DeadLetterFile | undefined;
   let sources: InputSource[] = [];
   let checkpoint: Checkpoint | undefined;
+  let spool: Spool | undefined;
   let mock: KinesisMock | undefined;
   let progress: Progress | undefined;
   let built: KinesisProducer | undefined;
@@ -258,7 +267,19 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
       );
     }
     const warn = (text: string) => io.stderr(`warning: ${text}\n`);
-    if (cfg.spool !== undefined) throw new UsageError("Option --spool is not available yet");
+    if (cfg.spool !== undefined) {
+      try {
+        spool = Spool.open(cfg.spool, {
+          maxBytes: cfg.spoolMaxBytes,
+          fsyncMs: cfg.spoolFsyncMs,
+          keepIntact: cfg.startOver,
+          warn,
+        });
+      } catch (error) {
+        if (error instanceof SpoolError) throw new EnvironmentError(error.message);
+        throw error;
+      }
+    }
     const byFileInput = cfg.follow.length > 0 || cfg.checkpoint !== undefined;
     if (cfg.checkpoint !== undefined) {
       checkpoint = Checkpoint.open(cfg.checkpoint, {
@@ -368,6 +389,12 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
     let inputError: InputError | undefined;
     let fileInput: FileInput | undefined;
     try {
+      if (spool) {
+        const replayed = await replaySpool(spool, shipper);
+        if (replayed > 0) {
+          warn(`spool ${cfg.spool}: shipping ${replayed} records left by an earlier run`);
+        }
+      }
       if (byFileInput) {
         fileInput = new FileInput({
           patterns: cfg.follow.length > 0 ? cfg.follow : cfg.inputs,
@@ -397,10 +424,12 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
           producer,
           stopped: stopSwitch.wait(),
           io,
+          spool,
+          ackOnSpool: cfg.listenAck === "spool",
         });
       } else {
         for (const source of sources) {
-          if (!await pumpInput(source, shipper, cfg.replay.length > 0, stopSwitch)) break;
+          if (!await pumpInput(source, shipper, cfg.replay.length > 0, stopSwitch, spool)) break;
         }
       }
     } catch (error) {
@@ -486,6 +515,7 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
     for (const [signal, handler] of signalHandlers) process.off(signal, handler);
     deadLetters?.close();
     checkpoint?.close();
+    spool?.close();
     await Promise.all(sources.map((s) => s.close()));
     await mock?.stop();
     await setup?.proxy?.close();

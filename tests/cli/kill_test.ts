@@ -7,7 +7,9 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { crc32 } from "node:zlib";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import process from "node:process";
 import { type Sink, startSink } from "./kinesis_sink.ts";
@@ -107,6 +109,182 @@ describe("kill test: --checkpoint", () => {
         duplicates <= resent,
         `seed ${seed}: ${duplicates} duplicates > ${resent} in flight`,
       );
+    } finally {
+      await sink.close();
+    }
+  });
+});
+
+/** Line indices in the spool's segments now (an independent reader of the documented frame format). */
+function spooled(dir: string): Set<number> {
+  const out = new Set<number>();
+  const dec = new TextDecoder();
+  for (const name of readdirSync(dir).filter((n) => n.endsWith(".seg"))) {
+    const bytes = new Uint8Array(readFileSync(join(dir, name)));
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let pos = 8;
+    while (pos + 8 <= bytes.length) {
+      const length = view.getUint32(pos, true);
+      if (pos + 8 + length > bytes.length) break;
+      const data = bytes.subarray(pos + 8, pos + 8 + length);
+      if ((crc32(data) >>> 0) !== view.getUint32(pos + 4, true)) break;
+      out.add(Number(dec.decode(data.subarray(5, 11))));
+      pos += 8 + length;
+    }
+  }
+  return out;
+}
+
+/** Writes lines `from`.. to the child's stdin in batches until it dies or `to` is reached. */
+async function feed(child: ChildProcess, from: number, to: number, end: boolean): Promise<void> {
+  const stdin = child.stdin!;
+  stdin.on("error", () => {});
+  const closed = new Promise<void>((r) => child.once("close", () => r()));
+  for (let i = from; i < to && !stdin.destroyed; i += 1000) {
+    let text = "";
+    for (let j = i; j < Math.min(to, i + 1000); j++) text += line(j);
+    if (!stdin.write(text)) {
+      await Promise.race([new Promise<void>((r) => stdin.once("drain", () => r())), closed]);
+    }
+  }
+  if (end && !stdin.destroyed) stdin.end();
+}
+
+describe("kill test: --spool", () => {
+  it(`stdin: delivers all ${LINES} lines through ${KILLS} SIGKILLs, the sender resuming after what was spooled`, async () => {
+    const seed = Number(process.env.KILL_SEED ?? Date.now() % 100_000);
+    const rand = rng(seed);
+    const dir = tempDir();
+    const spool = join(dir, "spool");
+    const sink = await slowSink();
+    const args = [...shipFlags(sink), "--spool", spool];
+    let next = 0;
+    let resent = 0;
+    try {
+      for (let k = 0; k < KILLS; k++) {
+        const child = spawnShip(args, { cwd: dir });
+        const done = finished(child);
+        void feed(child, next, LINES, false);
+        await new Promise((r) => setTimeout(r, int(rand, 400, 2500)));
+        process.kill(child.pid!, "SIGKILL");
+        const result = await done;
+        assert.equal(result.signal, "SIGKILL", `seed ${seed}: ${result.stderr}`);
+        const delivered = arrivals(sink);
+        const left = spooled(spool);
+        for (const i of left) if (delivered[i] > 0) resent++;
+        let top = next - 1;
+        for (const i of left) top = Math.max(top, i);
+        for (let i = 0; i < LINES; i++) if (delivered[i] > 0) top = Math.max(top, i);
+        for (let i = 0; i <= top; i++) {
+          assert.ok(delivered[i] > 0 || left.has(i), `seed ${seed}: line ${i} accepted, then lost`);
+        }
+        next = top + 1;
+      }
+      const child = spawnShip(args, { cwd: dir });
+      const done = finished(child);
+      await feed(child, next, LINES, true);
+      const last = await done;
+      assert.equal(last.code, 0, `seed ${seed}: ${last.stderr}`);
+      const seen = arrivals(sink);
+      let duplicates = 0;
+      for (let i = 0; i < LINES; i++) {
+        assert.ok(seen[i] >= 1, `seed ${seed}: line ${i} never delivered`);
+        duplicates += seen[i] - 1;
+      }
+      assert.deepEqual(readdirSync(spool).filter((n) => n.endsWith(".seg")), [], "spool emptied");
+      console.log(`seed ${seed}: stdin, ${duplicates} duplicates, bound ${resent}`);
+      assert.ok(duplicates <= resent, `seed ${seed}: ${duplicates} duplicates > ${resent}`);
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it(`--listen --listen-ack spool: every acknowledged batch is delivered through ${KILLS} SIGKILLs`, async () => {
+    const seed = Number(process.env.KILL_SEED ?? Date.now() % 100_000);
+    const rand = rng(seed);
+    const dir = tempDir();
+    const spool = join(dir, "spool");
+    const sink = await slowSink();
+    const args = [
+      ...shipFlags(sink),
+      "--spool",
+      spool,
+      "--listen",
+      "127.0.0.1:0",
+      "--listen-ack",
+      "spool",
+    ];
+    const BATCH = 1000;
+    let acked = 0; // batches answered 200, in order
+    let resent = 0;
+    let reposted = 0;
+    const start = async () => {
+      const child = spawnShip(args, { cwd: dir });
+      const done = finished(child);
+      let stderr = "";
+      child.stderr!.on("data", (c: string) => (stderr += c));
+      const deadline = Date.now() + 20_000;
+      let url: string | undefined;
+      while (!url) {
+        url = /listening on (http:\/\/\S+)/.exec(stderr)?.[1];
+        if (Date.now() > deadline) throw new Error(`no listener: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return { child, done, url };
+    };
+    /** Posts batches from `acked` on until one fails (the shipper died) or all are in. */
+    const post = async (url: string): Promise<void> => {
+      while (acked < LINES / BATCH) {
+        let body = "";
+        for (let j = acked * BATCH; j < (acked + 1) * BATCH; j++) body += line(j);
+        try {
+          const res = await fetch(url, { method: "POST", body });
+          await res.text();
+          if (res.status !== 200) throw new Error(`status ${res.status}`);
+          acked++;
+        } catch {
+          reposted += BATCH;
+          return;
+        }
+      }
+    };
+    try {
+      for (let k = 0; k < KILLS; k++) {
+        const { child, done, url } = await start();
+        const posting = post(url);
+        await new Promise((r) => setTimeout(r, int(rand, 300, 1500)));
+        process.kill(child.pid!, "SIGKILL");
+        await done;
+        await posting;
+        const delivered = arrivals(sink);
+        const left = spooled(spool);
+        for (const i of left) if (delivered[i] > 0) resent++;
+        for (let i = 0; i < acked * BATCH; i++) {
+          assert.ok(
+            delivered[i] > 0 || left.has(i),
+            `seed ${seed}: line ${i} acknowledged, then lost`,
+          );
+        }
+      }
+      const { child, done, url } = await start();
+      await post(url);
+      assert.equal(acked, LINES / BATCH);
+      const deadline = Date.now() + 60_000;
+      while (arrivals(sink).some((n) => n === 0) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      process.kill(child.pid!, "SIGTERM");
+      await done;
+      const seen = arrivals(sink);
+      let duplicates = 0;
+      for (let i = 0; i < LINES; i++) {
+        assert.ok(seen[i] >= 1, `seed ${seed}: line ${i} never delivered`);
+        duplicates += seen[i] - 1;
+      }
+      console.log(
+        `seed ${seed}: listen, ${duplicates} duplicates, bound ${resent} spooled + ${reposted} re-posted`,
+      );
+      assert.ok(duplicates <= resent + reposted, `seed ${seed}: ${duplicates} duplicates`);
     } finally {
       await sink.close();
     }

@@ -1,0 +1,437 @@
+/**
+ * A disk spool for input that cannot be read again (stdin, HTTP): records are
+ * appended to segment files before they are accepted, and a segment is
+ * deleted once every record in it has settled. What is left on start is
+ * shipped first.
+ *
+ * Segment `NNNNNNNNNNNNNNNN.seg`: an 8-byte header (`KSPL`, u32le version),
+ * then frames of u32le length, u32le CRC-32 of the data, the data. A torn
+ * last write (a short frame or a checksum mismatch at the end of the newest
+ * segment) is detected on open, cut off and reported; damage anywhere else is
+ * an error unless the caller asks to keep what is intact.
+ * @module
+ */
+import {
+  closeSync,
+  fdatasyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import { acquireLock, type HeldLock, LockedError, syncDirectory } from "./state_files.ts";
+
+/** Spool format version in each segment's header. */
+export const SPOOL_VERSION = 1;
+const MAGIC = [0x4b, 0x53, 0x50, 0x4c]; // "KSPL"
+const HEADER_BYTES = 8;
+const FRAME_BYTES = 8;
+
+/** The spool cannot be used: locked, unreadable, damaged, or of another version. */
+export class SpoolError extends Error {
+  override name = "SpoolError";
+}
+
+/** Options for {@link Spool.open}. */
+export interface SpoolOptions {
+  /** Cap on the bytes on disk; appends wait for room beyond it. */
+  maxBytes: number;
+  /** fdatasync after every append (0), at most every N ms, or never (-1). */
+  fsyncMs: number;
+  /** A segment is closed for appends past this size. @default {1 MiB} */
+  segmentBytes?: number;
+  /** Keep the intact part of a damaged segment (setting the rest aside) instead of throwing. */
+  keepIntact?: boolean;
+  /** One-line notices: torn tails cut off, waiting for room or for disk space. */
+  warn: (text: string) => void;
+}
+
+/** A record found in the spool on open. */
+export interface SpooledRecord {
+  /** Its bytes (a fresh array). */
+  data: Uint8Array;
+  /** Call once it is delivered or dead-lettered. */
+  settle: () => void;
+}
+
+interface Segment {
+  seq: number;
+  path: string;
+  bytes: number;
+  records: number;
+  settled: number;
+  sealed: boolean;
+  deleted: boolean;
+  fd?: number;
+  /** An append is writing to it. */
+  writing?: boolean;
+  /** Records read back on open, until replayed. */
+  pending?: Uint8Array[];
+}
+
+/** See the module doc. */
+export class Spool {
+  /** The spool directory. */
+  readonly dir: string;
+  readonly #o: Required<Omit<SpoolOptions, "keepIntact">>;
+  readonly #lock: HeldLock;
+  readonly #segments: Segment[] = [];
+  #current: Segment | undefined;
+  #bytes = 0;
+  #nextSeq = 1;
+  #roomWaiters: (() => void)[] = [];
+  #lastSync = 0;
+  #syncTimer: ReturnType<typeof setTimeout> | undefined;
+  #dirty = false;
+  #stats = { appended: 0, replayed: 0, fsyncs: 0 };
+
+  private constructor(dir: string, options: SpoolOptions, lock: HeldLock) {
+    this.dir = dir;
+    this.#o = {
+      maxBytes: options.maxBytes,
+      fsyncMs: options.fsyncMs,
+      segmentBytes: options.segmentBytes ?? 1024 * 1024,
+      warn: options.warn,
+    };
+    this.#lock = lock;
+  }
+
+  /**
+   * Opens (creating) the spool directory, takes its lock (`DIR/lock`, our
+   * PID) and reads what is left in it. Throws a {@link SpoolError} when
+   * another live process holds it, or a segment is damaged other than by a
+   * torn last write or is of another version (unless `keepIntact`).
+   */
+  static open(dir: string, options: SpoolOptions): Spool {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      throw new SpoolError(`Cannot create spool ${dir}: ${(error as Error).message}`);
+    }
+    let lock: HeldLock;
+    try {
+      lock = acquireLock(join(dir, "lock"));
+    } catch (error) {
+      if (error instanceof LockedError) {
+        throw new SpoolError(
+          `Cannot use spool ${dir}: ${error.message}; is another shipper running on it?`,
+        );
+      }
+      throw new SpoolError(`Cannot lock spool ${dir}: ${(error as Error).message}`);
+    }
+    if (lock.staleFrom !== undefined) {
+      options.warn(`spool ${dir}: took over the lock of process ${lock.staleFrom}, which is gone`);
+    }
+    const spool = new Spool(dir, options, lock);
+    try {
+      spool.#load(options.keepIntact ?? false);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+    return spool;
+  }
+
+  /** Bytes on disk now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Records appended, replayed, and fdatasync calls made. */
+  get stats(): { appended: number; replayed: number; fsyncs: number } {
+    return { ...this.#stats };
+  }
+
+  #load(keepIntact: boolean): void {
+    const names = readdirSync(this.dir).filter((n) => /^\d{16}\.seg$/.test(n)).sort();
+    names.forEach((name, i) => {
+      const path = join(this.dir, name);
+      const seq = Number(name.slice(0, 16));
+      this.#nextSeq = Math.max(this.#nextSeq, seq + 1);
+      const bytes = new Uint8Array(readFileSync(path));
+      const last = i === names.length - 1;
+      if (bytes.length < HEADER_BYTES && last) {
+        // Torn while its header was written: nothing was accepted into it.
+        unlinkSync(path);
+        return;
+      }
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      if (
+        bytes.length < HEADER_BYTES || MAGIC.some((b, k) => bytes[k] !== b)
+      ) {
+        return this.#damaged(path, "it is not a spool segment", keepIntact, 0, bytes);
+      }
+      const version = view.getUint32(4, true);
+      if (version !== SPOOL_VERSION) {
+        return this.#damaged(
+          path,
+          `it is spool version ${version}; this shipper reads version ${SPOOL_VERSION}`,
+          keepIntact,
+          0,
+          bytes,
+        );
+      }
+      const records: Uint8Array[] = [];
+      let pos = HEADER_BYTES;
+      let bad: string | undefined;
+      while (pos < bytes.length) {
+        if (pos + FRAME_BYTES > bytes.length) {
+          bad = "a frame header is cut off";
+          break;
+        }
+        const length = view.getUint32(pos, true);
+        const sum = view.getUint32(pos + 4, true);
+        if (pos + FRAME_BYTES + length > bytes.length) {
+          bad = "a record is cut off";
+          break;
+        }
+        const data = bytes.slice(pos + FRAME_BYTES, pos + FRAME_BYTES + length);
+        if (crc32(data) >>> 0 !== sum) {
+          bad = "a record's checksum does not match";
+          break;
+        }
+        records.push(data);
+        pos += FRAME_BYTES + length;
+      }
+      if (bad !== undefined) {
+        if (last) {
+          // A write torn by the crash: never acknowledged, so cutting it off loses nothing accepted.
+          this.#o.warn(
+            `spool ${path}: ${bad} at byte ${pos} (a write torn by a crash); ` +
+              `skipped its last ${bytes.length - pos} bytes`,
+          );
+          truncate(path, pos);
+        } else {
+          this.#damaged(path, `${bad} at byte ${pos}`, keepIntact, pos, bytes);
+          if (!keepIntact) return;
+        }
+      }
+      if (records.length === 0) {
+        rmSync(path, { force: true }); // may be gone already (set aside whole)
+        return;
+      }
+      this.#segments.push({
+        seq,
+        path,
+        bytes: pos,
+        records: records.length,
+        settled: 0,
+        sealed: true,
+        deleted: false,
+        pending: records,
+      });
+      this.#bytes += pos;
+    });
+  }
+
+  #damaged(path: string, why: string, keepIntact: boolean, good: number, bytes: Uint8Array): void {
+    if (!keepIntact) {
+      throw new SpoolError(
+        `Cannot use spool segment ${path}: ${why}. Pass --start-over to keep its intact records and set the rest aside`,
+      );
+    }
+    const aside = `${path}.bad-${Date.now()}`;
+    writeFileSync(aside, bytes.subarray(good));
+    if (good <= HEADER_BYTES) unlinkSync(path);
+    else truncate(path, good);
+    this.#o.warn(`spool ${path}: ${why}; the rest set aside in ${aside} (--start-over)`);
+  }
+
+  /** Records left from earlier runs, oldest first; each must be settled. */
+  *replay(): Generator<SpooledRecord> {
+    for (const segment of [...this.#segments]) {
+      const records = segment.pending ?? [];
+      segment.pending = undefined;
+      for (const data of records) {
+        this.#stats.replayed++;
+        yield { data, settle: this.#settleFor(segment) };
+      }
+    }
+  }
+
+  /**
+   * Appends `records` (one write) and returns one settle function each, in
+   * order. Waits while the spool is at its cap, and while the disk is full
+   * (retrying every second); never drops. Throws on other write errors.
+   */
+  async append(records: readonly Uint8Array[]): Promise<(() => void)[]> {
+    if (records.length === 0) return [];
+    let size = 0;
+    for (const r of records) size += FRAME_BYTES + r.length;
+    let told = false;
+    while (this.#bytes + size > this.#o.maxBytes && this.#bytes > 0) {
+      this.#seal();
+      if (!told) {
+        this.#o.warn(
+          `spool ${this.dir} is full (${this.#bytes} of ${this.#o.maxBytes} bytes): input waits for deliveries`,
+        );
+        told = true;
+      }
+      await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+    }
+    if (!this.#current || this.#current.bytes >= this.#o.segmentBytes) this.#roll();
+    const segment = this.#current!;
+    const buf = new Uint8Array(size);
+    const view = new DataView(buf.buffer);
+    let pos = 0;
+    for (const r of records) {
+      view.setUint32(pos, r.length, true);
+      view.setUint32(pos + 4, crc32(r) >>> 0, true);
+      buf.set(r, pos + FRAME_BYTES);
+      pos += FRAME_BYTES + r.length;
+    }
+    segment.writing = true;
+    try {
+      await this.#write(segment, buf);
+    } finally {
+      segment.writing = false;
+    }
+    segment.bytes += size;
+    segment.records += records.length;
+    this.#bytes += size;
+    this.#stats.appended += records.length;
+    this.#dirty = true;
+    this.#sync(false);
+    return records.map(() => this.#settleFor(segment));
+  }
+
+  /** Writes all of `buf` at the segment's end; on a full disk, cuts back, tells, and retries. */
+  async #write(segment: Segment, buf: Uint8Array): Promise<void> {
+    let told = false;
+    for (;;) {
+      try {
+        let pos = 0;
+        while (pos < buf.length) pos += writeSync(segment.fd!, buf, pos, buf.length - pos);
+        if (told) this.#o.warn(`spool ${this.dir}: disk space is back, input goes on`);
+        return;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code !== "ENOSPC" && code !== "EDQUOT") throw error;
+        // Cut off the partial frame so the segment stays well-formed, then wait.
+        ftruncateSync(segment.fd!, segment.bytes);
+        if (!told) {
+          this.#o.warn(
+            `spool ${this.dir}: the disk is full (${code}); input waits, nothing is dropped`,
+          );
+          told = true;
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  /** A function that settles one record of `segment`; extra calls do nothing. */
+  #settleFor(segment: Segment): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      segment.settled++;
+      this.#maybeDelete(segment);
+    };
+  }
+
+  #maybeDelete(segment: Segment): void {
+    if (segment.deleted || segment.settled < segment.records) return;
+    if (!segment.sealed) {
+      // Everything in the open segment settled: close it (which deletes it) unless a write is on.
+      if (segment === this.#current && !segment.writing) this.#seal();
+      return;
+    }
+    segment.deleted = true;
+    try {
+      unlinkSync(segment.path);
+    } catch (error) {
+      this.#o.warn(`cannot delete spool segment ${segment.path}: ${(error as Error).message}`);
+    }
+    this.#bytes -= segment.bytes;
+    const i = this.#segments.indexOf(segment);
+    if (i >= 0) this.#segments.splice(i, 1);
+    for (const wake of this.#roomWaiters.splice(0)) wake();
+  }
+
+  #roll(): void {
+    this.#seal();
+    const seq = this.#nextSeq++;
+    const path = join(this.dir, `${String(seq).padStart(16, "0")}.seg`);
+    const fd = openSync(path, "wx", 0o644);
+    const header = new Uint8Array(HEADER_BYTES);
+    header.set(MAGIC);
+    new DataView(header.buffer).setUint32(4, SPOOL_VERSION, true);
+    writeSync(fd, header);
+    const segment: Segment = {
+      seq,
+      path,
+      bytes: HEADER_BYTES,
+      records: 0,
+      settled: 0,
+      sealed: false,
+      deleted: false,
+      fd,
+    };
+    this.#segments.push(segment);
+    this.#bytes += HEADER_BYTES;
+    this.#current = segment;
+    if (this.#o.fsyncMs === 0) syncDirectory(this.dir);
+  }
+
+  /** Closes the open segment for appends (flushed first, per the policy). */
+  #seal(): void {
+    const segment = this.#current;
+    if (!segment) return;
+    this.#sync(true);
+    closeSync(segment.fd!);
+    segment.fd = undefined;
+    segment.sealed = true;
+    this.#current = undefined;
+    if (segment.settled >= segment.records) this.#maybeDelete(segment);
+  }
+
+  /** Applies the fsync policy; `now`: flush pending writes regardless of the interval. */
+  #sync(now: boolean): void {
+    const ms = this.#o.fsyncMs;
+    const fd = this.#current?.fd;
+    if (ms < 0 || !this.#dirty || fd === undefined) return;
+    const elapsed = performance.now() - this.#lastSync;
+    if (now || ms === 0 || elapsed >= ms) {
+      fdatasyncSync(fd);
+      this.#stats.fsyncs++;
+      this.#dirty = false;
+      this.#lastSync = performance.now();
+      if (this.#syncTimer !== undefined) clearTimeout(this.#syncTimer);
+      this.#syncTimer = undefined;
+    } else if (this.#syncTimer === undefined) {
+      this.#syncTimer = setTimeout(() => {
+        this.#syncTimer = undefined;
+        this.#sync(false);
+      }, ms - elapsed);
+    }
+  }
+
+  /**
+   * Flushes and closes the open segment and releases the lock. Segments with
+   * unsettled records stay for the next start.
+   */
+  close(): void {
+    this.#seal();
+    if (this.#syncTimer !== undefined) clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
+    this.#lock.release();
+  }
+}
+
+function truncate(path: string, length: number): void {
+  const fd = openSync(path, "r+");
+  try {
+    ftruncateSync(fd, length);
+  } finally {
+    closeSync(fd);
+  }
+}

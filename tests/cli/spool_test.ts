@@ -1,0 +1,128 @@
+/** The disk spool: framing, torn tails, damage, versions, the lock, the cap. */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { appendFileSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { Spool, SpoolError } from "../../src/runtime/spool.ts";
+import { tempDir } from "./run_ship.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function open(dir: string, extra: Partial<Parameters<typeof Spool.open>[1]> = {}) {
+  const warnings: string[] = [];
+  const spool = Spool.open(dir, {
+    maxBytes: 1 << 30,
+    fsyncMs: 0,
+    warn: (t) => warnings.push(t),
+    ...extra,
+  });
+  return { spool, warnings };
+}
+
+const segments = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".seg")).sort();
+
+describe("Spool", () => {
+  it("replays unsettled records on the next open, and deletes a segment once all settle", async () => {
+    const dir = tempDir();
+    const a = open(dir, { segmentBytes: 32 });
+    const settles = await a.spool.append(["one", "two", "three"].map((s) => enc.encode(s)));
+    const more = await a.spool.append([enc.encode("four")]);
+    assert.equal(segments(dir).length, 2, "a segment past its size is closed, the next opens");
+    settles.forEach((s) => s());
+    assert.equal(segments(dir).length, 1, "the settled, closed segment is deleted");
+    a.spool.close(); // "four" never settled: a crash would leave the same
+    const b = open(dir);
+    const replayed = [...b.spool.replay()];
+    assert.deepEqual(replayed.map((r) => dec.decode(r.data)), ["four"]);
+    replayed[0].settle();
+    assert.deepEqual(segments(dir), []);
+    b.spool.close();
+    void more;
+  });
+
+  it("cuts off a torn last write and keeps everything before it", async () => {
+    const dir = tempDir();
+    const a = open(dir);
+    await a.spool.append([enc.encode("kept-1"), enc.encode("kept-2")]);
+    a.spool.close();
+    const [name] = segments(dir);
+    appendFileSync(join(dir, name), new Uint8Array([20, 0, 0, 0, 1, 2])); // a frame cut short
+    const b = open(dir);
+    assert.deepEqual([...b.spool.replay()].map((r) => dec.decode(r.data)), ["kept-1", "kept-2"]);
+    assert.match(b.warnings.join("\n"), /torn by a crash/);
+    b.spool.close();
+    // A checksum mismatch in the last record is a torn write too.
+    const c = open(tempDir());
+    await c.spool.append([enc.encode("x"), enc.encode("y")]);
+    c.spool.close();
+    const path = join(c.spool.dir, segments(c.spool.dir)[0]);
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 1] ^= 0xff;
+    writeFileSync(path, bytes);
+    const d = open(c.spool.dir);
+    assert.deepEqual([...d.spool.replay()].map((r) => dec.decode(r.data)), ["x"]);
+    d.spool.close();
+  });
+
+  it("refuses damage before the last segment, and another version, unless told to keep what is intact", async () => {
+    const dir = tempDir();
+    const a = open(dir, { segmentBytes: 16 });
+    await a.spool.append([enc.encode("first-segment-a")]);
+    await a.spool.append([enc.encode("second-segment")]);
+    a.spool.close();
+    const first = join(dir, segments(dir)[0]);
+    truncateSync(first, readFileSync(first).length - 3);
+    assert.throws(
+      () => open(dir),
+      (e) => e instanceof SpoolError && /--start-over/.test(e.message),
+    );
+    const b = open(dir, { keepIntact: true });
+    assert.deepEqual([...b.spool.replay()].map((r) => dec.decode(r.data)), ["second-segment"]);
+    assert.match(b.warnings.join("\n"), /set aside/);
+    b.spool.close();
+
+    const v = tempDir();
+    writeFileSync(
+      join(v, "0000000000000001.seg"),
+      new Uint8Array([0x4b, 0x53, 0x50, 0x4c, 9, 0, 0, 0]),
+    );
+    writeFileSync(
+      join(v, "0000000000000002.seg"),
+      new Uint8Array([0x4b, 0x53, 0x50, 0x4c, 1, 0, 0, 0]),
+    );
+    assert.throws(() => open(v), /spool version 9/);
+  });
+
+  it("refuses a spool a live process holds", async () => {
+    const dir = tempDir();
+    const other = spawn("sleep", ["30"]);
+    try {
+      writeFileSync(join(dir, "lock"), `${other.pid}\n`);
+      assert.throws(() => open(dir), new RegExp(`locked by process ${other.pid}`));
+    } finally {
+      other.kill();
+    }
+  });
+
+  it("makes input wait at its cap until records settle, never dropping", async () => {
+    const dir = tempDir();
+    const { spool, warnings } = open(dir, { maxBytes: 1024, segmentBytes: 256 });
+    const first = await spool.append([new Uint8Array(900)]);
+    let appended = false;
+    const waiting = spool.append([new Uint8Array(500)]).then((s) => {
+      appended = true;
+      return s;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(appended, false, "waits while full");
+    assert.match(warnings.join("\n"), /is full/);
+    first[0]();
+    const second = await waiting;
+    assert.equal(appended, true);
+    second[0]();
+    spool.close();
+    assert.deepEqual(segments(dir), []);
+  });
+});
