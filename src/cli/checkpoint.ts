@@ -153,6 +153,11 @@ export class Checkpoint {
     return new Checkpoint(path, loaded, lock, options.intervalMs);
   }
 
+  /** Least ms between writes. */
+  get intervalMs(): number {
+    return this.#intervalMs;
+  }
+
   /** Times the file was written. */
   get saves(): number {
     return this.#saves;

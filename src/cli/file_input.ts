@@ -55,6 +55,12 @@ export interface FileInputOptions {
   rotateWaitMs: number;
   /** Longest line shipped as a record; longer ones go to the dead-letter file. */
   maxLineBytes: number;
+  /**
+   * Most bytes of a file read past its settled offset: reading waits beyond
+   * it, so a chunk stuck in retries cannot let the distance (what a restart
+   * sends again) grow without bound while later chunks are delivered.
+   */
+  maxUnsettledBytes: number;
   /** Where records go. */
   shipper: Shipper;
   /** Stops reading when flipped. */
@@ -107,7 +113,8 @@ export class FileInput {
     o.stop.wait().then(() => this.#wake?.());
     const watcher = o.follow ? this.#watch() : undefined;
     // Saves also while a put waits for room: settlements go on meanwhile.
-    const saver = setInterval(() => this.save(false), Math.max(50, o.pollMs));
+    const every = Math.min(o.pollMs, o.checkpoint?.intervalMs ?? Infinity);
+    const saver = setInterval(() => this.save(false), Math.max(20, every));
     try {
       for (;;) {
         if (o.stop.reason !== undefined) return false;
@@ -328,6 +335,10 @@ export class FileInput {
     const { shipper } = this.#o;
     const nl = newline ? 1 : 0;
     if (e.type === "line") {
+      while (t.lineStart - t.watermark.offset > this.#o.maxUnsettledBytes) {
+        if (this.#o.stop.reason !== undefined) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
       const end = t.lineStart + e.bytes.length + nl;
       t.lineStart = end;
       if (!shipper.countLine(e.bytes)) return t.watermark.skip(end);

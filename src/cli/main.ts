@@ -405,6 +405,7 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
           partialLineWaitMs: cfg.partialLineWaitMs,
           rotateWaitMs: cfg.rotateWaitMs,
           maxLineBytes: DEFAULT_MAX_RECORD_BYTES,
+          maxUnsettledBytes: 2 * cfg.bufferBytes,
           shipper,
           stop: stopSwitch,
           warn,

@@ -51,7 +51,7 @@ export class Shipper {
     | { partitionKey?: readonly string[]; explicitHashKey?: readonly string[] }
     | undefined;
   // Who to tell when a record settles (checkpoints, spool), by the array put.
-  readonly #settles = new WeakMap<Uint8Array, Settle>();
+  readonly #settles = new Map<Uint8Array, Settle>(); // emptied as records settle
 
   /**
    * `digest`: when given, every accepted record is added and every failed one

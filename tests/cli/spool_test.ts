@@ -95,7 +95,7 @@ describe("Spool", () => {
     assert.throws(() => open(v), /spool version 9/);
   });
 
-  it("refuses a spool a live process holds", async () => {
+  it("refuses a spool a live process holds", () => {
     const dir = tempDir();
     const other = spawn("sleep", ["30"]);
     try {
