@@ -19,7 +19,6 @@
  */
 import { readdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { watch } from "chokidar";
 import { glob, isDynamicPattern } from "tinyglobby";
 import {
   FileTail,
@@ -111,7 +110,7 @@ export class FileInput {
     const o = this.#o;
     await this.#start();
     o.stop.wait().then(() => this.#wake?.());
-    const watcher = o.follow ? this.#watch() : undefined;
+    const watcher = o.follow ? await this.#watch() : undefined;
     // Saves also while a put waits for room: settlements go on meanwhile.
     const every = Math.min(o.pollMs, o.checkpoint?.intervalMs ?? Infinity);
     const saver = setInterval(() => this.save(false), Math.max(20, every));
@@ -372,10 +371,12 @@ export class FileInput {
   }
 
   /** Wakes the poll early on file events; polling stays the ground truth. */
-  #watch(): { close(): Promise<void> } | undefined {
+  async #watch(): Promise<{ close(): Promise<void> } | undefined> {
     const dirs = new Set<string>();
     for (const pattern of this.#o.patterns) dirs.add(resolve(staticPart(pattern)));
     try {
+      // Loaded only when following: other runs start faster without it.
+      const { watch } = await import("chokidar");
       const watcher = watch([...dirs], { ignoreInitial: true, depth: 8, persistent: true });
       watcher.on("all", () => this.#wake?.());
       watcher.on("error", () => {});
