@@ -9,6 +9,11 @@
  * last write (a short frame or a checksum mismatch at the end of the newest
  * segment) is detected on open, cut off and reported; damage anywhere else is
  * an error unless the caller asks to keep what is intact.
+ *
+ * Records settle out of order; each segment's settled prefix (the count of
+ * leading records all settled) is kept beside it in `NNNNNNNNNNNNNNNN.ack`
+ * (decimal text, replaced by rename at most every 250 ms), so a restart
+ * replays only from there: what was in flight, not whole segments.
  * @module
  */
 import {
@@ -19,6 +24,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   unlinkSync,
   writeFileSync,
@@ -74,6 +80,11 @@ interface Segment {
   writing?: boolean;
   /** Records read back on open, until replayed. */
   pending?: Uint8Array[];
+  /** Leading records all settled, and those settled beyond them. */
+  prefix: number;
+  ahead: Set<number>;
+  /** The prefix last written to the `.ack` file. */
+  acked: number;
 }
 
 /** See the module doc. */
@@ -90,6 +101,7 @@ export class Spool {
   #lastSync = 0;
   #syncTimer: ReturnType<typeof setTimeout> | undefined;
   #dirty = false;
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #stats = { appended: 0, replayed: 0, fsyncs: 0 };
 
   private constructor(dir: string, options: SpoolOptions, lock: HeldLock) {
@@ -213,8 +225,10 @@ export class Spool {
           if (!keepIntact) return;
         }
       }
-      if (records.length === 0) {
+      const acked = readAck(ackPath(path), records.length);
+      if (records.length === acked) {
         rmSync(path, { force: true }); // may be gone already (set aside whole)
+        rmSync(ackPath(path), { force: true });
         return;
       }
       this.#segments.push({
@@ -222,10 +236,13 @@ export class Spool {
         path,
         bytes: pos,
         records: records.length,
-        settled: 0,
+        settled: acked,
         sealed: true,
         deleted: false,
-        pending: records,
+        pending: records.slice(acked),
+        prefix: acked,
+        ahead: new Set(),
+        acked,
       });
       this.#bytes += pos;
     });
@@ -249,9 +266,10 @@ export class Spool {
     for (const segment of [...this.#segments]) {
       const records = segment.pending ?? [];
       segment.pending = undefined;
-      for (const data of records) {
+      const first = segment.prefix;
+      for (let i = 0; i < records.length; i++) {
         this.#stats.replayed++;
-        yield { data, settle: this.#settleFor(segment) };
+        yield { data: records[i], settle: this.#settleFor(segment, first + i) };
       }
     }
   }
@@ -293,13 +311,14 @@ export class Spool {
     } finally {
       segment.writing = false;
     }
+    const first = segment.records;
     segment.bytes += size;
     segment.records += records.length;
     this.#bytes += size;
     this.#stats.appended += records.length;
     this.#dirty = true;
     this.#sync(false);
-    return records.map(() => this.#settleFor(segment));
+    return records.map((_, i) => this.#settleFor(segment, first + i));
   }
 
   /** Writes all of `buf` at the segment's end; on a full disk, cuts back, tells, and retries. */
@@ -327,15 +346,44 @@ export class Spool {
     }
   }
 
-  /** A function that settles one record of `segment`; extra calls do nothing. */
-  #settleFor(segment: Segment): () => void {
+  /** A function that settles record `index` of `segment`; extra calls do nothing. */
+  #settleFor(segment: Segment, index: number): () => void {
     let done = false;
     return () => {
       if (done) return;
       done = true;
       segment.settled++;
+      if (index === segment.prefix) {
+        segment.prefix++;
+        while (segment.ahead.delete(segment.prefix)) segment.prefix++;
+        this.#scheduleAcks();
+      } else segment.ahead.add(index);
       this.#maybeDelete(segment);
     };
+  }
+
+  /** Writes the `.ack` files of segments whose settled prefix grew, at most every 250 ms. */
+  #scheduleAcks(): void {
+    if (this.#ackTimer !== undefined) return;
+    this.#ackTimer = setTimeout(() => {
+      this.#ackTimer = undefined;
+      this.#writeAcks();
+    }, ACK_INTERVAL_MS);
+  }
+
+  #writeAcks(): void {
+    for (const segment of this.#segments) {
+      if (segment.deleted || segment.prefix === segment.acked) continue;
+      const path = ackPath(segment.path);
+      try {
+        // No fsync: a stale ack after a power cut only means more duplicates, never a loss.
+        writeFileSync(`${path}.tmp`, `${segment.prefix}\n`);
+        renameSync(`${path}.tmp`, path);
+        segment.acked = segment.prefix;
+      } catch (error) {
+        this.#o.warn(`cannot write ${path}: ${(error as Error).message}`);
+      }
+    }
   }
 
   #maybeDelete(segment: Segment): void {
@@ -347,6 +395,7 @@ export class Spool {
     }
     segment.deleted = true;
     try {
+      rmSync(ackPath(segment.path), { force: true });
       unlinkSync(segment.path);
     } catch (error) {
       this.#o.warn(`cannot delete spool segment ${segment.path}: ${(error as Error).message}`);
@@ -375,6 +424,9 @@ export class Spool {
       sealed: false,
       deleted: false,
       fd,
+      prefix: 0,
+      ahead: new Set(),
+      acked: 0,
     };
     this.#segments.push(segment);
     this.#bytes += HEADER_BYTES;
@@ -421,9 +473,29 @@ export class Spool {
    */
   close(): void {
     this.#seal();
+    if (this.#ackTimer !== undefined) clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    this.#writeAcks();
     if (this.#syncTimer !== undefined) clearTimeout(this.#syncTimer);
     this.#syncTimer = undefined;
     this.#lock.release();
+  }
+}
+
+/** How often settled prefixes are written. */
+const ACK_INTERVAL_MS = 250;
+
+function ackPath(segmentPath: string): string {
+  return segmentPath.replace(/\.seg$/, ".ack");
+}
+
+/** The settled prefix in an `.ack` file; 0 when missing or unreadable (replay all: duplicates, never loss). */
+function readAck(path: string, records: number): number {
+  try {
+    const n = Number(readFileSync(path, "utf8").trim());
+    return Number.isSafeInteger(n) && n >= 0 && n <= records ? n : 0;
+  } catch {
+    return 0;
   }
 }
 

@@ -160,13 +160,16 @@ function spooled(dir: string): Set<number> {
   for (const name of readdirSync(dir).filter((n) => n.endsWith(".seg"))) {
     const bytes = new Uint8Array(readFileSync(join(dir, name)));
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const ack = join(dir, name.replace(/\.seg$/, ".ack"));
+    let skip = existsSync(ack) ? Number(readFileSync(ack, "utf8")) : 0; // settled prefix
     let pos = 8;
     while (pos + 8 <= bytes.length) {
       const length = view.getUint32(pos, true);
       if (pos + 8 + length > bytes.length) break;
       const data = bytes.subarray(pos + 8, pos + 8 + length);
       if ((crc32(data) >>> 0) !== view.getUint32(pos + 4, true)) break;
-      out.add(index(data));
+      if (skip > 0) skip--;
+      else out.add(index(data));
       pos += 8 + length;
     }
   }

@@ -42,6 +42,23 @@ describe("Spool", () => {
     void more;
   });
 
+  it("replays only past the settled prefix kept in the .ack file, not the whole segment", async () => {
+    const dir = tempDir();
+    const a = open(dir);
+    const settles = await a.spool.append(["r0", "r1", "r2", "r3", "r4"].map((t) => enc.encode(t)));
+    settles[0]();
+    settles[1]();
+    settles[3](); // settled, but behind the unsettled r2: sent again after a crash
+    a.spool.close(); // writes the .ack as a crash a second later would have left it
+    assert.equal(readFileSync(join(dir, segments(dir)[0].replace(".seg", ".ack")), "utf8"), "2\n");
+    const b = open(dir);
+    const replayed = [...b.spool.replay()];
+    assert.deepEqual(replayed.map((r) => dec.decode(r.data)), ["r2", "r3", "r4"]);
+    replayed.forEach((r) => r.settle());
+    assert.deepEqual(readdirSync(dir).filter((n) => n !== "lock"), [], "segment and .ack deleted");
+    b.spool.close();
+  });
+
   it("cuts off a torn last write and keeps everything before it", async () => {
     const dir = tempDir();
     const a = open(dir);
