@@ -8,6 +8,7 @@ import { getEnv } from "../runtime/env.ts";
 import { redactUrl } from "../runtime/proxy.ts";
 import { suggestUrl } from "../runtime/url_hint.ts";
 import { regionFromEnv } from "./credentials/env.ts";
+import { profileRegionLookup } from "./credentials/profile_region.ts";
 import { KinesisError } from "./errors.ts";
 
 /** Options for {@link resolveRegion} and {@link resolveEndpoint}. */
@@ -42,19 +43,56 @@ const REGION = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export function resolveRegion(options: EndpointOptions = {}): string {
   const region = options.region ?? regionFromEnv();
   if (!region) {
-    throw new KinesisError({
-      code: "MissingRegion",
-      message:
-        "Cannot resolve the Kinesis region: pass `region` or set AWS_REGION / AWS_DEFAULT_REGION",
-      kind: "fatal",
-    });
+    throw missingRegion(["the `region` option", "AWS_REGION", "AWS_DEFAULT_REGION"]);
   }
+  return checkRegion(region);
+}
+
+/**
+ * The region of the shared config profile (`AWS_PROFILE`, else `default`, in
+ * `AWS_CONFIG_FILE`, else `~/.aws/config`), for when neither the option nor the
+ * variables gave one. Rejects with a fatal `MissingRegion` {@link KinesisError}
+ * naming every source tried, or `InvalidRegion` naming the profile.
+ */
+export async function resolveProfileRegion(): Promise<string> {
+  const found = await profileRegionLookup();
+  const where = `profile ${JSON.stringify(found.profile)}` +
+    (found.configFile ? ` in ${found.configFile}` : "");
+  if (!found.region) {
+    throw missingRegion([
+      "the `region` option",
+      "AWS_REGION",
+      "AWS_DEFAULT_REGION",
+      `${where} (${found.why})`,
+    ]);
+  }
+  return checkRegion(found.region, where);
+}
+
+/**
+ * A fatal `MissingRegion` {@link KinesisError} naming every source tried, in
+ * order, for example `profile "dev" in /home/me/.aws/config (no such profile)`.
+ */
+export function missingRegion(tried: readonly string[]): KinesisError {
+  return new KinesisError({
+    code: "MissingRegion",
+    message: `Cannot resolve the Kinesis region: tried ${tried.join(", ")}; ` +
+      "pass `region`, set AWS_REGION, or add `region = ...` to the profile",
+    kind: "fatal",
+  });
+}
+
+/**
+ * Returns `region` when it is a valid host name part, else throws a fatal
+ * `InvalidRegion` {@link KinesisError}; `source` (for example
+ * `profile "dev" in ~/.aws/config`) is named in the message.
+ */
+export function checkRegion(region: string, source?: string): string {
   if (!REGION.test(region)) {
     throw new KinesisError({
       code: "InvalidRegion",
-      message: `Cannot use region as a host name part: current value is ${
-        JSON.stringify(region.slice(0, 64))
-      }`,
+      message: `Cannot use region${source ? ` from ${source}` : ""} as a host name part: ` +
+        `current value is ${JSON.stringify(region.slice(0, 64))}`,
       kind: "fatal",
     });
   }
@@ -80,11 +118,20 @@ export function regionalEndpoint(region: string): URL {
  * ```
  */
 export function resolveEndpoint(region: string, options: EndpointOptions = {}): URL {
+  return configuredEndpoint(options) ?? regionalEndpoint(region);
+}
+
+/**
+ * The endpoint set by `options.endpoint`, `AWS_ENDPOINT_URL_KINESIS` or
+ * `AWS_ENDPOINT_URL`, validated as in {@link resolveEndpoint}; `undefined`
+ * when none is set (the regional endpoint applies).
+ */
+export function configuredEndpoint(options: EndpointOptions = {}): URL | undefined {
   const fromKinesisEnv = options.endpoint === undefined
     ? getEnv("AWS_ENDPOINT_URL_KINESIS")
     : undefined;
   const raw = options.endpoint ?? fromKinesisEnv ?? getEnv("AWS_ENDPOINT_URL");
-  if (raw === undefined) return regionalEndpoint(region);
+  if (raw === undefined) return undefined;
   const source = options.endpoint !== undefined
     ? ""
     : fromKinesisEnv !== undefined

@@ -10,7 +10,13 @@
  * @module
  */
 import { type DebugSink, debugSink } from "./debug.ts";
-import { resolveEndpoint, resolveRegion } from "./endpoint.ts";
+import { regionFromEnv } from "./credentials/env.ts";
+import {
+  configuredEndpoint,
+  regionalEndpoint,
+  resolveProfileRegion,
+  resolveRegion,
+} from "./endpoint.ts";
 import { KinesisError } from "./errors.ts";
 import type {
   CreateStreamInput,
@@ -105,16 +111,23 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * ```
  */
 export class KinesisClient {
-  /** Signing region. */
-  readonly region: string;
-  /** Endpoint URL requests go to. */
-  readonly endpoint: URL;
   /** Wire protocol. */
   readonly protocol: KinesisProtocol;
-  readonly #path: RequestPath;
+  #region: string | undefined;
+  #endpoint: URL | undefined;
+  #path: RequestPath | undefined;
+  // The first call's profile lookup, shared by concurrent calls (and its failure by later ones).
+  #resolving: Promise<RequestPath> | undefined;
+  readonly #build: (region: string, endpoint: URL) => RequestPath;
   readonly #debug: DebugSink | undefined;
 
-  /** Resolves region and endpoint now; throws a fatal `MissingRegion` {@link KinesisError} when there is no region. */
+  /**
+   * Resolves region and endpoint now from `region`, `AWS_REGION` or
+   * `AWS_DEFAULT_REGION`; without them, from the shared config profile on the
+   * first call. Throws a fatal `InvalidRegion` / `InvalidEndpoint`
+   * {@link KinesisError} for a malformed explicit value, `TypeError` /
+   * `RangeError` for bad options.
+   */
   constructor(options: KinesisClientOptions) {
     const { credentials, protocol = "json", fetch, timeoutMs, debug, hasher = "auto" } = options;
     if (typeof credentials !== "function" && !isStaticCredentials(credentials)) {
@@ -130,24 +143,41 @@ export class KinesisClient {
     if (timeoutMs !== undefined && !(timeoutMs > 0)) {
       throw new RangeError(`Cannot use timeoutMs as a timeout: current value is ${timeoutMs}`);
     }
-    this.region = resolveRegion(options);
-    this.endpoint = resolveEndpoint(this.region, options);
     this.protocol = protocol;
-    this.#path = new RequestPath({
-      endpoint: this.endpoint,
-      protocol,
-      credentials,
-      // Wrapped so Workers never call fetch with a foreign `this`.
-      fetch: fetch ?? ((input, init) => globalThis.fetch(input, init)),
-      timeoutMs,
-      debug: this.#debug = debugSink(debug),
-      signer: new Signer({ service: "kinesis", region: this.region, hasher }),
-    });
+    this.#debug = debugSink(debug);
+    // Wrapped so Workers never call fetch with a foreign `this`.
+    const fetchFn = fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#build = (region, endpoint) =>
+      new RequestPath({
+        endpoint,
+        protocol,
+        credentials,
+        fetch: fetchFn,
+        timeoutMs,
+        debug: this.#debug,
+        signer: new Signer({ service: "kinesis", region, hasher }),
+      });
+    this.#endpoint = configuredEndpoint(options);
+    if (options.region !== undefined || regionFromEnv() !== undefined) {
+      this.#region = resolveRegion(options);
+      this.#endpoint ??= regionalEndpoint(this.#region);
+      this.#path = this.#build(this.#region, this.#endpoint);
+    }
+  }
+
+  /** Signing region; `undefined` until the first call when it comes from the shared config profile. */
+  get region(): string | undefined {
+    return this.#region;
+  }
+
+  /** Endpoint URL requests go to; `undefined` until the first call when the region comes from the profile and no endpoint is set. */
+  get endpoint(): URL | undefined {
+    return this.#endpoint;
   }
 
   /** Milliseconds added to the local clock when signing, learnt from clock-skew errors. */
   get clockOffsetMs(): number {
-    return this.#path.clockOffsetMs;
+    return this.#path?.clockOffsetMs ?? 0;
   }
 
   /**
@@ -155,8 +185,13 @@ export class KinesisClient {
    * PascalCase response (`{}` for an empty body). Byte values (`Uint8Array`) are
    * sent as base64 (JSON) or byte strings (CBOR). Throws {@link KinesisError}.
    */
-  request(action: string, params: WireObject, options: RequestOptions = {}): Promise<WireObject> {
-    return this.#path.call(action, params, options);
+  async request(
+    action: string,
+    params: WireObject,
+    options: RequestOptions = {},
+  ): Promise<WireObject> {
+    const path = this.#path ?? await (this.#resolving ??= this.#fromProfile());
+    return path.call(action, params, options);
   }
 
   /** Writes one record (one KPL aggregate) with `PutRecord`. */
@@ -439,12 +474,14 @@ export class KinesisClient {
 
   /** A summary without secrets. */
   toString(): string {
-    return `KinesisClient { region: ${this.region}, endpoint: ${this.endpoint.href}, protocol: ${this.protocol} }`;
+    return `KinesisClient { region: ${this.#region ?? "(from profile)"}, endpoint: ${
+      this.#endpoint?.href ?? "(regional)"
+    }, protocol: ${this.protocol} }`;
   }
 
   /** A summary without secrets. */
-  toJSON(): { region: string; endpoint: string; protocol: KinesisProtocol } {
-    return { region: this.region, endpoint: this.endpoint.href, protocol: this.protocol };
+  toJSON(): { region?: string; endpoint?: string; protocol: KinesisProtocol } {
+    return { region: this.#region, endpoint: this.#endpoint?.href, protocol: this.protocol };
   }
 
   /** Deno's `inspect`: a summary without secrets. */
@@ -458,6 +495,13 @@ export class KinesisClient {
   }
 
   // --- internals -------------------------------------------------------------
+
+  async #fromProfile(): Promise<RequestPath> {
+    const region = await resolveProfileRegion();
+    this.#region = region;
+    this.#endpoint ??= regionalEndpoint(region);
+    return this.#path = this.#build(region, this.#endpoint);
+  }
 
   #shape<T>(action: string, build: () => T): T {
     try {

@@ -13,8 +13,11 @@ export type { KinesisProtocol };
 /** Options for `KinesisClient`. */
 export interface KinesisClientOptions {
   /**
-   * AWS region.
-   * @default {AWS_REGION, then AWS_DEFAULT_REGION}
+   * AWS region. Without it and without the variables, the client reads the
+   * shared config profile's `region` (`AWS_PROFILE`, `AWS_CONFIG_FILE`) on its
+   * first call; when that has none either, every call fails with a fatal
+   * `MissingRegion` `KinesisError` naming the sources tried.
+   * @default {AWS_REGION, then AWS_DEFAULT_REGION, then the profile's region in ~/.aws/config}
    */
   region?: string;
   /**

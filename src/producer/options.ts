@@ -99,8 +99,10 @@ export interface KinesisProducerOptions {
   /** Stream ARN, preferred by AWS for cross-account access. */
   streamARN?: string;
   /**
-   * AWS region [`region`].
-   * @default {env AWS_REGION, then AWS_DEFAULT_REGION}
+   * AWS region [`region`]. The profile's region is read on the first send;
+   * when no source has one, each batch goes to `onFailure` with a fatal
+   * `MissingRegion` error naming the sources tried.
+   * @default {env AWS_REGION, then AWS_DEFAULT_REGION, then the AWS_PROFILE profile's region in ~/.aws/config}
    */
   region?: string;
   /**
