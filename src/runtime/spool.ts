@@ -5,7 +5,8 @@
  * shipped first.
  *
  * Segment `NNNNNNNNNNNNNNNN.seg`: an 8-byte header (`KSPL`, u32le version),
- * then frames of u32le length, u32le CRC-32 of the data, the data. A torn
+ * then frames of u32le length, u32le CRC-32 of the length bytes and the data
+ * (so zeros do not check out), the data. A torn
  * last write (a short frame or a checksum mismatch at the end of the newest
  * segment) is detected on open, cut off and reported; damage anywhere else is
  * an error unless the caller asks to keep what is intact.
@@ -35,7 +36,7 @@ import { crc32 } from "node:zlib";
 import { acquireLock, type HeldLock, LockedError, syncDirectory } from "./state_files.ts";
 
 /** Spool format version in each segment's header. */
-export const SPOOL_VERSION = 1;
+export const SPOOL_VERSION = 2;
 const MAGIC = [0x4b, 0x53, 0x50, 0x4c]; // "KSPL"
 const HEADER_BYTES = 8;
 const FRAME_BYTES = 8;
@@ -205,7 +206,7 @@ export class Spool {
           break;
         }
         const data = bytes.slice(pos + FRAME_BYTES, pos + FRAME_BYTES + length);
-        if (crc32(data) >>> 0 !== sum) {
+        if (frameSum(length, data) !== sum) {
           bad = "a record's checksum does not match";
           break;
         }
@@ -294,14 +295,26 @@ export class Spool {
       }
       await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
     }
-    if (!this.#current || this.#current.bytes >= this.#o.segmentBytes) this.#roll();
+    let toldFull = false;
+    while (!this.#current || this.#current.bytes >= this.#o.segmentBytes) {
+      try {
+        this.#roll();
+      } catch (error) {
+        if (!diskFull(error)) throw error;
+        if (!toldFull) {
+          this.#o.warn(`spool ${this.dir}: the disk is full; input waits, nothing is dropped`);
+        }
+        toldFull = true;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
     const segment = this.#current!;
     const buf = new Uint8Array(size);
     const view = new DataView(buf.buffer);
     let pos = 0;
     for (const r of records) {
       view.setUint32(pos, r.length, true);
-      view.setUint32(pos + 4, crc32(r) >>> 0, true);
+      view.setUint32(pos + 4, frameSum(r.length, r), true);
       buf.set(r, pos + FRAME_BYTES);
       pos += FRAME_BYTES + r.length;
     }
@@ -327,12 +340,15 @@ export class Spool {
     for (;;) {
       try {
         let pos = 0;
-        while (pos < buf.length) pos += writeSync(segment.fd!, buf, pos, buf.length - pos);
+        // At explicit offsets: after a cut-back the descriptor's own offset would leave a hole.
+        while (pos < buf.length) {
+          pos += writeSync(segment.fd!, buf, pos, buf.length - pos, segment.bytes + pos);
+        }
         if (told) this.#o.warn(`spool ${this.dir}: disk space is back, input goes on`);
         return;
       } catch (error) {
         const code = (error as { code?: string }).code;
-        if (code !== "ENOSPC" && code !== "EDQUOT") throw error;
+        if (!diskFull(error)) throw error;
         // Cut off the partial frame so the segment stays well-formed, then wait.
         ftruncateSync(segment.fd!, segment.bytes);
         if (!told) {
@@ -414,7 +430,16 @@ export class Spool {
     const header = new Uint8Array(HEADER_BYTES);
     header.set(MAGIC);
     new DataView(header.buffer).setUint32(4, SPOOL_VERSION, true);
-    writeSync(fd, header);
+    try {
+      if (writeSync(fd, header) !== HEADER_BYTES) {
+        throw new Error("short write of a segment header");
+      }
+    } catch (error) {
+      // No half-made segment left behind (it would read as damage on the next start).
+      closeSync(fd);
+      rmSync(path, { force: true });
+      throw error;
+    }
     const segment: Segment = {
       seq,
       path,
@@ -480,6 +505,22 @@ export class Spool {
     this.#syncTimer = undefined;
     this.#lock.release();
   }
+}
+
+/**
+ * A frame's checksum: CRC-32 over its length (u32le) and then its data. The
+ * length is included so a run of zero bytes (a crash can leave one where
+ * pages were never written) does not read as empty records with a valid sum.
+ */
+function frameSum(length: number, data: Uint8Array): number {
+  const head = new Uint8Array(4);
+  new DataView(head.buffer).setUint32(0, length, true);
+  return crc32(data, crc32(head)) >>> 0;
+}
+
+function diskFull(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
 }
 
 /** How often settled prefixes are written. */

@@ -167,7 +167,8 @@ function spooled(dir: string): Set<number> {
       const length = view.getUint32(pos, true);
       if (pos + 8 + length > bytes.length) break;
       const data = bytes.subarray(pos + 8, pos + 8 + length);
-      if ((crc32(data) >>> 0) !== view.getUint32(pos + 4, true)) break;
+      const sum = crc32(data, crc32(bytes.subarray(pos, pos + 4))) >>> 0; // over length + data
+      if (sum !== view.getUint32(pos + 4, true)) break;
       if (skip > 0) skip--;
       else out.add(index(data));
       pos += 8 + length;

@@ -1,9 +1,16 @@
 /** The disk spool: framing, torn tails, damage, versions, the lock, the cap. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { Spool, SpoolError } from "../../src/runtime/spool.ts";
 import { tempDir } from "./run_ship.ts";
 
@@ -107,9 +114,20 @@ describe("Spool", () => {
     );
     writeFileSync(
       join(v, "0000000000000002.seg"),
-      new Uint8Array([0x4b, 0x53, 0x50, 0x4c, 1, 0, 0, 0]),
+      new Uint8Array([0x4b, 0x53, 0x50, 0x4c, 2, 0, 0, 0]),
     );
     assert.throws(() => open(v), /spool version 9/);
+    // A run of zeros (pages a crash never wrote) does not pass as empty records.
+    const z = tempDir();
+    writeFileSync(
+      join(z, "0000000000000001.seg"),
+      new Uint8Array([0x4b, 0x53, 0x50, 0x4c, 2, 0, 0, 0, ...new Array(64).fill(0)]),
+    );
+    writeFileSync(
+      join(z, "0000000000000002.seg"),
+      new Uint8Array([0x4b, 0x53, 0x50, 0x4c, 2, 0, 0, 0]),
+    );
+    assert.throws(() => open(z), /checksum does not match/);
   });
 
   it("refuses a spool a live process holds", () => {
@@ -120,6 +138,54 @@ describe("Spool", () => {
       assert.throws(() => open(dir), new RegExp(`locked by process ${other.pid}`));
     } finally {
       other.kill();
+    }
+  });
+
+  it("waits while the disk is full, says so, and goes on once there is room (tmpfs; needs root)", async (t) => {
+    const dir = tempDir();
+    try {
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir], { stdio: "ignore" });
+    } catch {
+      t.skip("cannot mount a small tmpfs here (not root?)");
+      return;
+    }
+    try {
+      const spoolDir = join(dir, "spool");
+      const { spool, warnings } = open(spoolDir, { fsyncMs: -1 });
+      const first = await spool.append([enc.encode("before")]);
+      // Fill the disk.
+      const filler = join(dir, "filler");
+      try {
+        for (;;) appendFileSync(filler, new Uint8Array(16 * 1024));
+      } catch (error) {
+        assert.equal((error as { code?: string }).code, "ENOSPC");
+      }
+      let done = false;
+      const big = new Uint8Array(64 * 1024).fill(0x61);
+      const waiting = spool.append([big]).then((s) => {
+        done = true;
+        return s;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(done, false, "waits while the disk is full");
+      assert.match(warnings.join("\n"), /disk is full/);
+      rmSync(filler);
+      const second = await waiting;
+      assert.match(warnings.join("\n"), /disk space is back/);
+      spool.close();
+      const again = open(spoolDir);
+      const replayed = [...again.spool.replay()];
+      assert.deepEqual(
+        replayed.map((r) => r.data.length),
+        [6, big.length],
+        "nothing dropped, frames intact",
+      );
+      assert.deepEqual(replayed[1].data, big);
+      again.spool.close();
+      void first;
+      void second;
+    } finally {
+      execFileSync("umount", [dir]);
     }
   });
 
