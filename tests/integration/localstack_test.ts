@@ -384,6 +384,10 @@ describe(
         const { p, failures } = producer(streamName, {
           endpoint: faultProxy.url,
           targetBytes: 32 * 1024,
+          // Faults are injected on PutRecord (above); collection's PutRecords path has its own
+          // round trips. With collection on, kinesis-mock inside LocalStack spent minutes
+          // behind the 5 MiB PutRecords calls and timed out the read-back's ListShards.
+          collect: false,
           timeoutMs: 1500,
           baseDelayMs: 20,
           throttleBaseDelayMs: 50,
@@ -419,9 +423,14 @@ describe(
           );
         }
         const duplicateChunks = [...seenAgg.values()].reduce((s, c) => s + c - 1, 0);
+        // Ambiguous: answers the proxy withheld after forwarding, and calls the client timed
+        // out (LocalStack may have stored them; on a loaded machine a passing call can take
+        // longer than timeoutMs).
+        const timedOut = p.stats.entriesFailedByCode.TimeoutError ?? 0;
         assert.ok(
-          duplicateChunks <= faultProxy.ambiguous,
-          `${duplicateChunks} duplicated chunks, ${faultProxy.ambiguous} ambiguous outcomes`,
+          duplicateChunks <= faultProxy.ambiguous + timedOut,
+          `${duplicateChunks} duplicated chunks, ${faultProxy.ambiguous} ambiguous outcomes, ` +
+            `${timedOut} timeouts`,
         );
         assert.ok(faultProxy.counts.throttle > 0 && faultProxy.counts.hang > 0);
         console.log(
