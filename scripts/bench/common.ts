@@ -42,14 +42,14 @@ export const DATASETS: readonly Dataset[] = [
   },
   {
     name: "40B",
-    description: "1,000,000 records of 40 bytes (metrics-sized; framing dominates)",
-    records: 1_000_000,
+    description: "500,000 records of 40 bytes (metrics-sized; framing dominates)",
+    records: 500_000,
     size: () => 40,
   },
   {
     name: "logs-mix",
-    description: "500,000 records: 90% 100–300 B, 9% 1–4 KiB, 1% 10–50 KiB",
-    records: 500_000,
+    description: "200,000 records: 90% 100–300 B, 9% 1–4 KiB, 1% 10–50 KiB",
+    records: 200_000,
     size: (r) => {
       const p = r();
       if (p < 0.9) return 100 + Math.floor(r() * 201);

@@ -136,7 +136,7 @@ if (want("e2e")) {
         benchEndToEnd(
           smoke
             ? { records: 3000, rounds: 1, smoke: true, runtime, log }
-            : { records: 500_000, rounds: 5, runtime, log },
+            : { records: 300_000, rounds: 5, runtime, log },
         ),
     );
     if (e) results.endToEnd.push(e);

@@ -265,6 +265,21 @@ export async function startBenchSink(options: { port?: number; deep?: boolean } 
           res.end(answer);
           return;
         }
+        if (target === "Kinesis_20131202.DescribeStreamSummary") {
+          // The producer asks once (aggregation "auto"): a plain provisioned stream.
+          const summary = {
+            StreamDescriptionSummary: {
+              StreamName: "bench",
+              StreamARN: "arn:aws:kinesis:us-east-1:123456789012:stream/bench",
+              StreamStatus: "ACTIVE",
+              StreamModeDetails: { StreamMode: "PROVISIONED" },
+              OpenShardCount: 1,
+            },
+          };
+          res.writeHead(200, { "content-type": contentType, "x-amzn-requestid": "bench" });
+          res.end(cbor ? encodeCbor(summary) : JSON.stringify(summary));
+          return;
+        }
         throw new ShapeError(`unexpected X-Amz-Target ${target}`);
       } catch (error) {
         fail(res, cbor, error instanceof Error ? error.message : String(error));
