@@ -41,6 +41,14 @@ export interface AggregatorOptions {
    */
   partitionKey?: string;
   /**
+   * Default mode: called as each aggregate opens; the explicit hash key it
+   * returns (a decimal string in 0..2^128-1) places the aggregate, as the
+   * outer `ExplicitHashKey` and as every inner record's, so KCL's range check
+   * passes on whichever shard stores it. `undefined`: placed by the random
+   * partition key. Not with `keyed`.
+   */
+  placeAggregate?: () => string | undefined;
+  /**
    * Keyed mode: every record carries its own `partitionKey` (and optionally
    * `explicitHashKey`), and aggregates never mix records that could land on
    * different shards. Without `shards`, records are grouped by key.
@@ -87,6 +95,7 @@ interface Settings {
   targetBytes: number;
   maxRecords: number;
   partitionKey: string | undefined;
+  placeAggregate: (() => string | undefined) | undefined;
   keyed: boolean;
   shardMap: ShardMap | undefined;
   maxOpenAggregates: number;
@@ -99,6 +108,7 @@ function resolve(options: AggregatorOptions): Settings {
     maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
     maxRecords = Infinity,
     partitionKey,
+    placeAggregate,
     keyed = false,
     shards,
     allowShardGaps = false,
@@ -138,11 +148,15 @@ function resolve(options: AggregatorOptions): Settings {
     validatePartitionKey(partitionKey);
   }
   if (shards && !keyed) throw new TypeError("Cannot use shards without keyed mode");
+  if (placeAggregate && keyed) {
+    throw new TypeError("Cannot combine placeAggregate with keyed mode: records place themselves");
+  }
   return {
     maxRecordBytes,
     targetBytes,
     maxRecords,
     partitionKey,
+    placeAggregate,
     keyed,
     shardMap: shards instanceof ShardMap
       ? shards
@@ -313,7 +327,7 @@ export class Aggregator {
       checkUnkeyed(record);
     }
     // sizeWith leaves the keys unmarked, so open aggregates keep their table indexes.
-    const alone = this.#newBuilder(group, keyId, hashKeyId)
+    const alone = this.#newBuilder(group, keyId, hashKeyId, true)
       .sizeWith(record, this.#keys, keyId, this.#hashKeys, hashKeyId);
     if (alone > this.#s.maxRecordBytes) {
       throw new RecordTooLargeError(alone, this.#s.maxRecordBytes);
@@ -383,10 +397,17 @@ export class Aggregator {
     return cache.group[id] ??= hashKeyId >= 0 ? `#${cache.keys[id]}` : `k${cache.keys[id]}`;
   }
 
-  #newBuilder(group: string | number, keyId: number, hashKeyId: number): AggregateBuilder {
+  #newBuilder(
+    group: string | number,
+    keyId: number,
+    hashKeyId: number,
+    probe = false,
+  ): AggregateBuilder {
     const s = this.#s;
     if (!s.keyed) {
-      return new AggregateBuilder(s.partitionKey ?? crypto.randomUUID(), undefined, false);
+      // A probe only sizes a record: the longest hash key, and no placement spent.
+      const hashKey = s.placeAggregate && probe ? LONGEST_HASH_KEY : s.placeAggregate?.();
+      return new AggregateBuilder(s.partitionKey ?? crypto.randomUUID(), hashKey, false);
     }
     const map = this.#shardMap;
     // Any hash key inside the shard routes the aggregate there; its start is at hand.
@@ -399,6 +420,9 @@ export class Aggregator {
     return new AggregateBuilder(keys.keys[keyId], outerHashKey, true, keys.bytes[keyId]);
   }
 }
+
+/** 2^128 - 1: the longest explicit hash key. */
+const LONGEST_HASH_KEY = "340282366920938463463374607431768211455";
 
 function checkData(record: UserRecord): void {
   if (record === null || typeof record !== "object" || !(record.data instanceof Uint8Array)) {

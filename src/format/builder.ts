@@ -35,7 +35,8 @@ let nextBuilderId = 1;
 
 /**
  * Builds one aggregate. In shared-key mode every inner record points at the
- * outer key (index 0), which keeps KCL's hash-range check trivially safe. In
+ * outer key (index 0), and at the outer explicit hash key (index 0) when there
+ * is one, which keeps KCL's hash-range check trivially safe. In
  * own-key mode each record's key and explicit hash key go into the tables; the
  * caller passes their ids in a {@link KeyCache}, which also remembers each key's
  * index in the last aggregate that took it, so no per-aggregate map is needed.
@@ -60,6 +61,9 @@ export class AggregateBuilder {
   // Allocated at the first record with an explicit hash key; -1 means none.
   #hashKeyIndex: number[] | undefined;
   readonly #outerKeyBytes: number;
+  // Shared-key mode with an outer explicit hash key: every inner record points
+  // at hash key entry 0 too, so all of them hash where the aggregate lands.
+  readonly #sharedHashKey: boolean;
   #messageBytes = 0;
 
   /**
@@ -78,9 +82,15 @@ export class AggregateBuilder {
     this.explicitHashKey = explicitHashKey;
     this.#ownKeys = ownKeys;
     this.#outerKeyBytes = encodedKey.length;
+    this.#sharedHashKey = !ownKeys && explicitHashKey !== undefined;
     if (!ownKeys) {
       this.#keys.push(encodedKey);
       this.#messageBytes = bytesFieldSize(encodedKey.length);
+      if (explicitHashKey !== undefined) {
+        const hashKey = utf8(explicitHashKey);
+        this.#hashKeys.push(hashKey);
+        this.#messageBytes += bytesFieldSize(hashKey.length);
+      }
     }
   }
 
@@ -110,7 +120,7 @@ export class AggregateBuilder {
   ): number {
     let tableBytes = 0;
     let keyIndex = 0;
-    let hashKeyIndex = -1;
+    let hashKeyIndex = this.#sharedHashKey ? 0 : -1;
     let newKey = false;
     let newHashKey = false;
     const id = this.#id;
@@ -169,7 +179,7 @@ export class AggregateBuilder {
   ): number {
     let tableBytes = 0;
     let keyIndex = 0;
-    let hashKeyIndex = -1;
+    let hashKeyIndex = this.#sharedHashKey ? 0 : -1;
     if (this.#ownKeys) {
       if (keys!.tableOwner[keyId] === this.#id) keyIndex = keys!.tableIndex[keyId];
       else {
@@ -208,7 +218,11 @@ export class AggregateBuilder {
     for (let i = 0; i < records.length; i++) {
       const data = records[i].data;
       const keyIndex = own ? keyIndexes[i] : 0;
-      const hashKeyIndex = hashKeyIndexes !== undefined ? hashKeyIndexes[i] : -1;
+      const hashKeyIndex = hashKeyIndexes !== undefined
+        ? hashKeyIndexes[i]
+        : this.#sharedHashKey
+        ? 0
+        : -1;
       pbf.writeVarint(RECORDS_KEY);
       pbf.writeVarint(recordMessageSize(keyIndex, hashKeyIndex, data.length));
       // Required even when 0: proto2 parsers (KCL) reject a record without it.

@@ -153,6 +153,17 @@ export interface KinesisProducerOptions {
    */
   shards?: readonly ShardMapInput[] | ShardMap | "auto";
   /**
+   * Default mode (no `partitionKey`, not keyed): place each chunk on a shard
+   * of the stream's map by an explicit hash key (the chunk's and every inner
+   * record's, so KCL's range check passes), taking open shards in turn and
+   * passing over ones whose rate dropped after a recent throttle, instead of
+   * a random partition key. Uses `shards`, or lists them (`ListShards`, needs
+   * `kinesis:ListShards`) when unset. See the README's stream-awareness
+   * section for the measurement.
+   * @default {false}
+   */
+  spreadOverShards?: boolean;
+  /**
    * `"on"`: user records go in KPL aggregates. `"off"`: each user record is
    * its own Kinesis record, batched by PutRecords (up to 500 per call), for
    * consumers that cannot deaggregate. `put` validates keys and sizes either way.
@@ -315,8 +326,10 @@ export interface ResolvedOptions {
   aggregation: "on" | "off";
   /** What the caller asked for. */
   aggregationWish: Aggregation;
-  /** Keyed mode lists the shards itself. */
+  /** Keyed mode (or spreading) lists the shards itself. */
   autoShards: boolean;
+  /** Default mode places each chunk on a chosen shard ({@link KinesisProducerOptions.spreadOverShards}). */
+  spread: boolean;
   /** The caller's maxRecordBytes, when set (else the stream's limit applies). */
   maxRecordBytesWish: number | undefined;
   /** Said once each: stream facts that change what the producer does. */
@@ -403,9 +416,20 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
     maxRequestBytes = DEFAULT_PUT_RECORDS_LIMITS.maxBytes,
   } = options;
   const aggregationWish = resolveAggregation(options.aggregation);
-  const autoShards = keyed && (shards === undefined || shards === "auto");
-  if (shards === "auto" && !keyed) {
-    throw new TypeError('Cannot use shards: "auto" without keyed mode');
+  const spread = options.spreadOverShards ?? false;
+  if (typeof spread !== "boolean") {
+    throw new TypeError(
+      `Cannot set spreadOverShards to ${JSON.stringify(spread)}: it must be a boolean`,
+    );
+  }
+  if (spread && (keyed || partitionKey !== undefined)) {
+    throw new TypeError(
+      "Cannot use spreadOverShards with keyed mode or a fixed partitionKey: those place records themselves",
+    );
+  }
+  const autoShards = (keyed || spread) && (shards === undefined || shards === "auto");
+  if (shards === "auto" && !keyed && !spread) {
+    throw new TypeError('Cannot use shards: "auto" without keyed mode or spreadOverShards');
   }
   const { targetBytes = Math.min(DEFAULT_TARGET_BYTES, maxRecordBytes) } = options;
   if (!streamName && !streamARN) {
@@ -447,6 +471,7 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
     aggregation: aggregationWish === "off" ? "off" : "on",
     aggregationWish,
     autoShards,
+    spread,
     maxRecordBytesWish: options.maxRecordBytes,
     onWarning: options.onWarning ?? ((message) => logger.warn(`[kinesis-kpl] ${message}`)),
     collect,

@@ -151,6 +151,9 @@ export class KinesisProducer {
   /** Whether the stream's answer can change what is sent, so sends wait for it. */
   #holdSends = false;
   #describing = false;
+  // Spreading: the map the credits belong to, and each shard's credit.
+  #spreadMap: ShardMap | undefined;
+  #spreadCredit = new Float64Array(0);
   readonly #warned = new Set<string>();
 
   /** Validates options at once (`TypeError`/`RangeError`); the first network call happens on the first chunk. */
@@ -163,7 +166,8 @@ export class KinesisProducer {
       maxRecords: o.maxRecords,
       partitionKey: o.partitionKey,
       keyed: o.keyed,
-      shards: o.shards,
+      shards: o.keyed ? o.shards : undefined,
+      placeAggregate: o.spread ? () => this.#placeChunk() : undefined,
       now: () => o.clock.now(),
     });
     this.#transport = createTransport(options);
@@ -664,7 +668,11 @@ export class KinesisProducer {
     const auto = snap.summary?.recordDistributionStrategy === "AUTO";
     if (o.autoShards && snap.listing !== "listed" && !auto) {
       this.#warn(
-        snap.listing === "denied"
+        o.spread
+          ? `cannot list the stream's shards${
+            snap.listing === "denied" ? " (kinesis:ListShards denied)" : ""
+          }: spreadOverShards places chunks by random key instead; grant the permission or pass shards`
+          : snap.listing === "denied"
           ? "cannot list the stream's shards (kinesis:ListShards denied): keyed mode groups records by key, which packs far worse; grant the permission or pass shards"
           : "cannot list the stream's shards: keyed mode groups records by key until a listing succeeds",
       );
@@ -689,7 +697,7 @@ export class KinesisProducer {
     }
     facts.aggregating = o.aggregation === "on";
     if (snap.map && o.keyed && o.aggregation === "on") this.#installMap(snap.map);
-    else if (snap.map) this.#scheduler.congestion.predictor = shardPredictor(snap.map);
+    else if (snap.map) this.#useMap(snap.map);
     this.#ready = true;
     for (const entry of this.#held.splice(0)) this.#scheduler.push(entry);
     this.#drainWaiters();
@@ -784,9 +792,47 @@ export class KinesisProducer {
       maxRecords: o.maxRecords,
       partitionKey: o.partitionKey,
       keyed: o.keyed,
-      shards: o.shards,
+      shards: o.keyed ? o.shards : undefined,
+      placeAggregate: o.spread ? () => this.#placeChunk() : undefined,
       now: () => o.clock.now(),
     });
+  }
+
+  /** Default mode: per-shard limits from `map`, and chunk placement when spreading. */
+  #useMap(map: ShardMap): void {
+    this.#scheduler.congestion.predictor = shardPredictor(map);
+    if (!this.#o.spread) return;
+    this.#o.shards = map;
+    this.#facts.mapShards = map.size;
+  }
+
+  /**
+   * Spreading: the explicit hash key (a shard's starting hash key) of the next
+   * chunk, or `undefined` (a random key) without a map. Smooth weighted round
+   * robin over the open shards, each weighted by its limiter's rate: a shard
+   * that throttled recently gets fewer chunks until successes restore it.
+   */
+  #placeChunk(): string | undefined {
+    const map = this.#o.shards;
+    if (!map || map.size === 0) return undefined;
+    const n = map.size;
+    if (this.#spreadMap !== map) {
+      this.#spreadMap = map;
+      this.#spreadCredit = new Float64Array(n);
+    }
+    const credit = this.#spreadCredit;
+    const congestion = this.#scheduler.congestion;
+    const now = this.#o.clock.now();
+    let total = 0;
+    let best = 0;
+    for (let i = 0; i < n; i++) {
+      const rate = congestion.shard(map.ranges[i].shardId ?? `#${i}`, now).rate;
+      credit[i] += rate;
+      total += rate;
+      if (credit[i] > credit[best]) best = i;
+    }
+    credit[best] -= total;
+    return map.ranges[best].startingHashKey;
   }
 
   /** Groups later records by `map`; aggregates open under the old one ship now. */
@@ -857,6 +903,7 @@ export class KinesisProducer {
       this.#facts.aggregating = false;
     }
     if (snap.map && this.#o.keyed && this.#o.aggregation === "on") this.#installMap(snap.map);
+    else if (snap.map && this.#o.spread) this.#useMap(snap.map);
   }
 
   /** Whether every record of `entry` hashes into `shardId`'s range in `map`. */
