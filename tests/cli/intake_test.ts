@@ -202,7 +202,8 @@ describe("ship --listen: defaults, token, limits, shutdown", () => {
     const elapsed = performance.now() - stopAt;
     clearInterval(timer);
     assert.match(await endlessClosed, /^error /);
-    assert.ok(elapsed < 8000, `gone ${Math.round(elapsed)} ms after SIGTERM`);
+    // The promise in the README: gone within 10 s of SIGTERM (grace 5 s, the slow sink 1.5 s).
+    assert.ok(elapsed < 10_000, `gone ${Math.round(elapsed)} ms after SIGTERM`);
     const s = JSON.parse(r.stdout);
     assert.equal(s.recordsDelivered, 1);
     assert.equal(slowSink.records.length, 1);
