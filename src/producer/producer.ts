@@ -37,6 +37,7 @@ import { createTransport, type Transport } from "./transport.ts";
 import {
   decide,
   initialFacts,
+  staleFactsHint,
   StreamDescriber,
   type StreamFacts,
   type StreamFactsClient,
@@ -151,6 +152,7 @@ export class KinesisProducer {
   /** Whether the stream's answer can change what is sent, so sends wait for it. */
   #holdSends = false;
   #describing = false;
+  #lastRefresh: StreamSnapshot | undefined;
   // Spreading: the map the credits belong to, and each shard's credit.
   #spreadMap: ShardMap | undefined;
   #spreadCredit = new Float64Array(0);
@@ -607,6 +609,11 @@ export class KinesisProducer {
       partitionKey: entry.partitionKey,
     });
     this.#settle(entry);
+    // The stream may have changed under us: describe it again (rate-limited,
+    // single flight) so later records follow it; this one stays reported.
+    if (this.#describer && !this.#closing && staleFactsHint(failure, this.#o.ordered)) {
+      this.#describer.refresh()?.then((snap) => this.#applyRefresh(snap), () => {});
+    }
   }
 
   /**
@@ -897,10 +904,38 @@ export class KinesisProducer {
   }
 
   #applyRefresh(snap: StreamSnapshot): void {
+    // Callers sharing one refresh each hand it over: apply it once.
+    if (snap === this.#lastRefresh) return;
+    this.#lastRefresh = snap;
+    const o = this.#o;
     this.#recordSnapshot(snap);
-    if (snap.summary?.recordDistributionStrategy === "AUTO" && this.#o.aggregationWish === "auto") {
-      this.#o.aggregation = "off";
+    if (snap.summary?.recordDistributionStrategy === "AUTO" && o.aggregationWish === "auto") {
+      o.aggregation = "off";
       this.#facts.aggregating = false;
+    }
+    if (snap.summary && !this.#configError) {
+      const decision = decide(
+        {
+          aggregation: o.aggregationWish,
+          ordered: o.ordered,
+          maxRecordBytes: o.maxRecordBytesWish,
+        },
+        snap.check,
+        snap.summary,
+      );
+      for (const w of decision.warnings) this.#warn(w);
+      if (decision.error) {
+        // E.g. strict ordering on a stream that became AUTO: later puts reject.
+        this.#refuseAll(decision.error);
+        return;
+      }
+      if (decision.maxRecordBytes !== undefined && decision.maxRecordBytes !== o.maxRecordBytes) {
+        // UpdateMaxRecordSize: what is open ships as built; later records use the new limit.
+        for (const aggregate of this.#aggregator.flush()) this.#enqueue(aggregate);
+        o.maxRecordBytes = decision.maxRecordBytes;
+        this.#aggregator = this.#newAggregator();
+        this.#scheduler.pump();
+      }
     }
     if (snap.map && this.#o.keyed && this.#o.aggregation === "on") this.#installMap(snap.map);
     else if (snap.map && this.#o.spread) this.#useMap(snap.map);

@@ -174,6 +174,24 @@ export function decide(
   return { aggregate, maxRecordBytes, error, warnings };
 }
 
+/**
+ * Whether a put call's error says the facts may be stale: a
+ * `ValidationException` on size (the stream's `MaxRecordSizeInKiB` may have
+ * been lowered since it was described), or an `InvalidArgumentException`
+ * on `SequenceNumberForOrdering` (the stream may have become `AUTO`; only
+ * strict-ordering mode sends it, so there any such error counts).
+ */
+export function staleFactsHint(error: unknown, ordered: boolean): "size" | "ordering" | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const text = typeof message === "string" ? message : "";
+  if (code === "ValidationException" && /size|length|large/i.test(text)) return "size";
+  if (code === "InvalidArgumentException" && (ordered || /SequenceNumberForOrdering/i.test(text))) {
+    return "ordering";
+  }
+  return undefined;
+}
+
 /** Settings of {@link StreamDescriber}. */
 export interface StreamDescriberOptions {
   /** Whether to list the open shards too (keyed mode with `shards: "auto"`). */

@@ -9,7 +9,9 @@ import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { KinesisProducer } from "../../src/producer/producer.ts";
 import { StreamConfigurationError } from "../../src/producer/stream_facts.ts";
-import { hasMagic } from "../../src/format/deaggregate.ts";
+import { deaggregate, hasMagic } from "../../src/format/deaggregate.ts";
+import { RecordTooLargeError } from "../../src/format/errors.ts";
+import type { Clock } from "../../src/producer/clock.ts";
 import {
   type FakeStream,
   type FakeStreamOptions,
@@ -51,6 +53,37 @@ function producer(f: FakeStream, options: Record<string, unknown> = {}) {
 }
 
 const dec = new TextDecoder();
+const MiB = 1_048_576;
+
+/** The system clock, moved forward on demand: past the refresh rate limit without sleeping. */
+function offsetClock(): { clock: Clock; advance(ms: number): void } {
+  let offset = 0;
+  return {
+    clock: {
+      now: () => performance.now() + offset,
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    },
+    advance(ms) {
+      offset += ms;
+    },
+  };
+}
+
+/** Waits (bounded) for a refresh started in the background to be applied. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !done(); i++) {
+    if (i > 1000) assert.fail(`never happened: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** The user records stored, deaggregated, as text. */
+function storedText(f: FakeStream): string[] {
+  return f.stored.flatMap((r) =>
+    deaggregate(r.data, r.partitionKey).map((u) => dec.decode(u.data))
+  );
+}
 
 function readBackSorted(f: FakeStream): string[] {
   const { records, dropped } = f.readBack();
@@ -158,6 +191,69 @@ describe("stream awareness", () => {
     assert.ok(error.message.includes("3145728") && error.message.includes("2048"), error.message);
     await assert.rejects(q.put("y"), StreamConfigurationError);
     await q.close();
+  });
+
+  it("a ValidationException on size describes the stream again, once; later records get the new MaxRecordSizeInKiB", async () => {
+    const f = await start({ maxRecordSizeInKiB: 2048 });
+    const t = offsetClock();
+    const { p, failures } = producer(f, { maxBufferedBytes: 8 * MiB, clock: t.clock });
+    await p.put("before");
+    await p.flush();
+    assert.equal(f.calls.DescribeStreamSummary, 1);
+    assert.equal(p.stats.stream?.maxRecordSizeInKiB, 2048);
+    // UpdateMaxRecordSize behind the producer's back, past the refresh rate limit.
+    f.update({ maxRecordSizeInKiB: 1024 });
+    t.advance(10_000);
+    const big = new Uint8Array(1.5 * MiB).fill(66);
+    await p.put(big);
+    await p.put(big.slice());
+    await p.flush();
+    // Both reported with their bytes and the stream's error; nothing re-sent.
+    assert.equal(failures.length, 2);
+    for (
+      const failure of failures as { error: { code: string }; records: { data: Uint8Array }[] }[]
+    ) {
+      assert.equal(failure.error.code, "ValidationException");
+      assert.deepEqual(failure.records.map((r) => r.data.length), [1.5 * MiB]);
+    }
+    await until(() => p.stats.stream?.maxRecordSizeInKiB === 1024, "new limit applied");
+    assert.equal(f.calls.DescribeStreamSummary, 2, "two failures, one describe");
+    await assert.rejects(p.put(big), RecordTooLargeError);
+    await p.put(new Uint8Array(0.75 * MiB).fill(67));
+    await p.put("after");
+    await p.close();
+    assert.equal(f.calls.DescribeStreamSummary, 2);
+    assert.equal(p.stats.stream?.refreshes, 2);
+    assert.equal(failures.length, 2);
+    const kept = storedText(f).map((t) => t.length < 100 ? t : `${t.length} bytes`).sort();
+    assert.deepEqual(kept, [`${0.75 * MiB} bytes`, "after", "before"]);
+    assert.equal(f.badSignatures, 0);
+  });
+
+  it("an InvalidArgumentException on SequenceNumberForOrdering describes the stream again, once; now AUTO, strict order is refused", async () => {
+    const f = await start({});
+    const t = offsetClock();
+    const { p, failures } = producer(f, { concurrency: 1, partitionKey: "fixed", clock: t.clock });
+    await p.put("first");
+    await p.flush();
+    assert.deepEqual(failures, []);
+    assert.equal(f.calls.DescribeStreamSummary, 1);
+    // The stream becomes service-managed behind the producer's back.
+    f.update({ strategy: "AUTO" });
+    t.advance(10_000);
+    await p.put("second");
+    await p.flush();
+    assert.equal(failures.length, 1);
+    const failure = failures[0] as { error: { code: string }; records: { data: Uint8Array }[] };
+    assert.equal(failure.error.code, "InvalidArgumentException");
+    assert.deepEqual(failure.records.map((r) => dec.decode(r.data)), ["second"]);
+    await until(() => p.stats.stream?.recordDistributionStrategy === "AUTO", "AUTO learned");
+    await assert.rejects(p.put("third"), StreamConfigurationError);
+    await p.close();
+    assert.equal(f.calls.DescribeStreamSummary, 2);
+    assert.equal(p.stats.stream?.aggregating, false);
+    assert.deepEqual(storedText(f), ["first"]);
+    assert.ok(f.stored.every((r) => r.sequenceNumberForOrdering === undefined));
   });
 
   it("a 1.5 MiB record on a default (1 MiB) stream is refused at put", async () => {

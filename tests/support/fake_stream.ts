@@ -56,6 +56,8 @@ export interface FakeStream {
   split(id: string): void;
   /** Merges two adjacent open shards. */
   merge(a: string, b: string): void;
+  /** Changes the stream behind the producer's back (UpdateMaxRecordSize, a switch to AUTO). */
+  update(change: Pick<FakeStreamOptions, "maxRecordSizeInKiB" | "strategy">): void;
   /** User records a KCL consumer would read, and aggregates it would drop. */
   readBack(): { records: { partitionKey: string; data: Uint8Array }[]; dropped: number };
   stop(): Promise<void>;
@@ -64,7 +66,8 @@ export interface FakeStream {
 const MAX = (1n << 128n) - 1n;
 
 /** Starts the fake with `shards` equal shards. */
-export async function startFakeStream(o: FakeStreamOptions): Promise<FakeStream> {
+export async function startFakeStream(options: FakeStreamOptions): Promise<FakeStream> {
+  const o = { ...options };
   const random = o.random ?? Math.random;
   const step = (MAX + 1n) / BigInt(o.shards);
   let nextId = 0;
@@ -221,6 +224,9 @@ export async function startFakeStream(o: FakeStreamOptions): Promise<FakeStream>
         start: x.start < y.start ? x.start : y.start,
         end: x.end > y.end ? x.end : y.end,
       });
+    },
+    update(change) {
+      Object.assign(o, change);
     },
     readBack() {
       const records: { partitionKey: string; data: Uint8Array }[] = [];
