@@ -138,7 +138,7 @@ function parseOne(shard: ShardMapInput, i: number): Parsed {
  *
  * @example Place a partition key
  * ```ts
- * import { ShardMap } from "./mod.ts";
+ * import { ShardMap } from "@kpl/kinesis-producer/format";
  * const half = (1n << 127n).toString();
  * const map = new ShardMap([
  *   { shardId: "shardId-1", startingHashKey: half, endingHashKey: ((1n << 128n) - 1n).toString() },
