@@ -3,16 +3,15 @@
  * records unaggregated), with bounded memory, congestion control, per-entry
  * retries, and a report for every record that fails.
  *
- * The parts: admission and linger here; the {@link SendQueue} (fresh entries
- * and retries waiting out their backoff); the {@link Congestion} windows
- * (stream-wide and per shard); {@link sendBatch} (one PutRecord or PutRecords
- * call and its per-entry outcomes).
+ * The parts: admission, linger and lifecycle here; the {@link Scheduler}
+ * (send queue, congestion windows, calls); {@link StreamAwareness} (what the
+ * stream says, and the wrong-shard rule); {@link DeliveryReport} (stats,
+ * callbacks and `deliver()` results for each finished entry).
  * @module
  */
 import { utf8Length } from "../aws/request_limits.ts";
 import { Aggregator } from "../format/aggregator.ts";
 import { RecordError, RecordTooLargeError } from "../format/errors.ts";
-import { DEFAULT_MAX_RECORD_BYTES } from "../format/limits.ts";
 import type { AggregatedRecord, UserRecord } from "../format/record.ts";
 import type { TimerHandle } from "./clock.ts";
 import { shardPredictor } from "./congestion.ts";
@@ -28,62 +27,16 @@ import {
 } from "./options.ts";
 import type { GiveUpReason } from "./retry.ts";
 import { emptyStats, onDemandBilledBytes, type ProducerStats, putPayloadUnits } from "./stats.ts";
-import { copyHistogram, observeSpread } from "./histogram.ts";
+import { copyHistogram } from "./histogram.ts";
 import { RecordDeliveries, type RecordDelivery } from "./record_delivery.ts";
 import { producerWritable, type WritableRecord } from "./writable.ts";
 import { gzip } from "../format/compression.ts";
-import { KinesisError } from "../aws/errors.ts";
 import { createTransport, type Transport } from "./transport.ts";
-import {
-  decide,
-  initialFacts,
-  staleFactsHint,
-  StreamDescriber,
-  type StreamFacts,
-  type StreamFactsClient,
-  type StreamSnapshot,
-} from "./stream_facts.ts";
-import { partitionKeyHash } from "../format/keys.ts";
-import { bigintToWords, type ShardMap } from "../format/shard_map.ts";
+import { DeliveryReport } from "./delivery_report.ts";
+import { StreamAwareness, type StreamHost } from "./stream_awareness.ts";
+import type { CloseOptions, FlushOptions, PutOptions } from "./put_options.ts";
 
-/** Per-record keys for keyed mode. */
-export interface RecordKeys {
-  /** 1–256 characters. */
-  partitionKey?: string;
-  /** Decimal in 0..2^128−1. */
-  explicitHashKey?: string;
-}
-
-/** Options for {@link KinesisProducer.put} and {@link KinesisProducer.deliver}: keys, and a signal. */
-export interface PutOptions extends RecordKeys {
-  /**
-   * Gives up waiting for room in the buffer: the call rejects with the
-   * signal's reason and the record is not taken. A record already accepted is
-   * not recalled.
-   */
-  signal?: AbortSignal;
-}
-
-/** Options for {@link KinesisProducer.flush}. */
-export interface FlushOptions {
-  /** Stops waiting (rejecting with the signal's reason); delivery goes on. */
-  signal?: AbortSignal;
-}
-
-/** Options for {@link KinesisProducer.close}. */
-export interface CloseOptions {
-  /**
-   * Aborting acts as a deadline reached now: in-flight calls are aborted and
-   * every record not yet delivered is reported to `onFailure`.
-   */
-  signal?: AbortSignal;
-  /**
-   * Give up after this many ms: in-flight calls are aborted and every record
-   * not yet delivered is reported to `onFailure`.
-   * @default {Infinity}
-   */
-  deadlineMs?: number;
-}
+export type { CloseOptions, FlushOptions, PutOptions, RecordKeys } from "./put_options.ts";
 
 interface Waiter {
   record: UserRecord;
@@ -141,22 +94,13 @@ export class KinesisProducer {
   readonly #deliveries = new RecordDeliveries();
   #compressing: Promise<unknown> = RESOLVED;
   #writable: WritableStream<WritableRecord> | undefined;
-  // Stream awareness: the describer (absent for clients without the calls),
-  // what it learned, and whether admission may start.
-  readonly #describer: StreamDescriber | undefined;
-  readonly #facts: StreamFacts;
+  readonly #report: DeliveryReport;
+  // Stream awareness, and whether admission may start.
+  readonly #stream: StreamAwareness;
   #ready: boolean;
   #configError: Error | undefined;
   /** Entries cut before the stream is described: sent once it is. */
   #held: Entry[] = [];
-  /** Whether the stream's answer can change what is sent, so sends wait for it. */
-  #holdSends = false;
-  #describing = false;
-  #lastRefresh: StreamSnapshot | undefined;
-  // Spreading: the map the credits belong to, and each shard's credit.
-  #spreadMap: ShardMap | undefined;
-  #spreadCredit = new Float64Array(0);
-  readonly #warned = new Set<string>();
 
   /** Validates options at once (`TypeError`/`RangeError`); the first network call happens on the first chunk. */
   constructor(options: KinesisProducerOptions) {
@@ -169,36 +113,58 @@ export class KinesisProducer {
       partitionKey: o.partitionKey,
       keyed: o.keyed,
       shards: o.keyed ? o.shards : undefined,
-      placeAggregate: o.spread ? () => this.#placeChunk() : undefined,
+      placeAggregate: o.spread ? () => this.#stream.placeChunk() : undefined,
       now: () => o.clock.now(),
     });
+    this.#report = new DeliveryReport(o, this.#stats, this.#deliveries);
     this.#transport = createTransport(options);
     this.#client = this.#transport.client;
     this.#scheduler = new Scheduler(o, this.#client, this.#stats, this.#abort.signal, {
       deliver: (entry, shardId, sequenceNumber) => this.#deliver(entry, shardId, sequenceNumber),
       fail: (entry, error, reason) => this.#fail(entry, error, reason),
     }, o.shards ? shardPredictor(o.shards) : undefined);
-    const facts = this.#client as StreamFactsClient;
-    this.#facts = initialFacts(o.aggregation === "on");
-    this.#facts.mapShards = o.shards?.size ?? 0;
-    // Asked only when the answer can change what is sent: with aggregation
-    // on/off given, no strict order, no shard listing and no limit above the
-    // default, the stream has nothing to say that matters.
-    const needed = o.aggregationWish === "auto" || o.ordered || o.autoShards ||
-      (o.maxRecordBytesWish ?? 0) > DEFAULT_MAX_RECORD_BYTES;
-    const able = facts.describeStreamSummary || (o.autoShards && facts.listShards);
-    if (needed && able) {
-      this.#describer = new StreamDescriber(facts, o.target, {
-        listShards: o.autoShards,
-        now: () => o.clock.now(),
-        signal: this.#abort.signal,
-      });
-      this.#ready = false;
-      this.#holdSends = true;
-    } else {
-      this.#facts.check = needed ? "unsupported" : "skipped";
-      this.#ready = true;
-    }
+    this.#stream = new StreamAwareness(o, this.#client, this.#abort.signal, this.#streamHost());
+    this.#ready = !this.#stream.describes;
+  }
+
+  /** What stream awareness may do here: a narrow view of the buffers. */
+  #streamHost(): StreamHost {
+    return {
+      congestion: this.#scheduler.congestion,
+      cutAggregates: () => {
+        for (const aggregate of this.#aggregator.flush()) this.#enqueue(aggregate);
+      },
+      rebuildAggregator: () => {
+        this.#aggregator = this.#newAggregator();
+      },
+      regroup: (map) => {
+        for (const aggregate of this.#aggregator.setShardMap(map)) this.#enqueue(aggregate);
+      },
+      pump: () => this.#scheduler.pump(),
+      refuseAll: (error) => {
+        this.#ready = true;
+        this.#refuseAll(error);
+      },
+      refused: () => this.#configError !== undefined,
+      unpackHeld: () => {
+        for (const entry of this.#held.splice(0)) this.#unpack(entry);
+      },
+      open: () => {
+        this.#ready = true;
+        for (const entry of this.#held.splice(0)) this.#scheduler.push(entry);
+        this.#drainWaiters();
+        if (this.#pending.length > 0) this.#scheduleLinger();
+        this.#scheduler.pump();
+      },
+      isOutstanding: (entry) => this.#outstanding.has(entry),
+      delivered: (entry, shardId, sequenceNumber) =>
+        this.#delivered(entry, shardId, sequenceNumber),
+      resend: (entry) => {
+        this.#stats.records -= entry.records.length;
+        this.#replace(entry);
+        this.#scheduler.pump();
+      },
+    };
   }
 
   /** A snapshot of the counters. */
@@ -215,7 +181,7 @@ export class KinesisProducer {
       throttlesByShard: this.#scheduler.congestion.shardThrottles(),
       callLatencyMs: copyHistogram(s.callLatencyMs),
       recordLatencyMs: copyHistogram(s.recordLatencyMs),
-      stream: { ...this.#facts },
+      stream: this.#stream.facts,
     };
   }
 
@@ -316,7 +282,7 @@ export class KinesisProducer {
   #offer(record: UserRecord, signal: AbortSignal | undefined): Promise<void> {
     if (this.#configError) return this.#reject(this.#configError);
     const cost = recordCost(record);
-    if (!this.#ready) this.#startDescribe();
+    if (!this.#ready) this.#stream.start();
     // Before the stream is described, a record over the default limit may fit
     // the stream's own (MaxRecordSizeInKiB): it waits for the answer.
     // Keyed mode waits for its shard map: grouped by key meanwhile, thousands
@@ -548,14 +514,14 @@ export class KinesisProducer {
 
   /** Hands `entry` to the scheduler, or holds it until the stream is described. */
   #push(entry: Entry): void {
-    if (this.#ready || !this.#holdSends) this.#scheduler.push(entry);
+    if (this.#ready || !this.#stream.describes) this.#scheduler.push(entry);
     else this.#held.push(entry);
   }
 
   #deliver(entry: Entry, shardId: string, sequenceNumber: string): void {
     if (
       entry.shard !== undefined && shardId !== entry.shard &&
-      this.#checkWrongShard(entry, shardId, sequenceNumber)
+      this.#stream.wrongShard(entry, shardId, sequenceNumber)
     ) {
       return;
     }
@@ -563,82 +529,14 @@ export class KinesisProducer {
   }
 
   #delivered(entry: Entry, shardId: string, sequenceNumber: string): void {
-    const stats = this.#stats;
-    stats.chunks++;
-    stats.recordsDelivered += entry.records.length;
-    stats.bytes += entry.bytes;
-    stats.putUnits += putPayloadUnits(entry.bytes);
-    stats.onDemandBilledBytes += onDemandBilledBytes(entry.bytes);
-    // Records went in between the aggregate's opening and its cut: spread over
-    // that span rather than reading the clock in every put().
-    const now = this.#o.clock.now();
-    observeSpread(
-      stats.recordLatencyMs,
-      now - entry.cutAt,
-      now - Math.min(entry.openedAt ?? entry.cutAt, entry.cutAt),
-      entry.records.length,
-    );
-    if (this.#deliveries.size > 0) {
-      this.#deliveries.delivered(entry.records, shardId, sequenceNumber, entry.attempts);
-    }
-    this.#callback("onDelivered", 0, {
-      records: entry.records.length,
-      shardId,
-      sequenceNumber,
-      attempts: entry.attempts,
-      userRecords: entry.records,
-    });
+    this.#report.delivered(entry, shardId, sequenceNumber);
     this.#settle(entry);
   }
 
   #fail(entry: Entry, error: unknown, reason: GiveUpReason): void {
-    this.#stats.chunksFailed++;
-    this.#stats.recordsFailed += entry.records.length;
-    const failure = error instanceof Error ? error : new Error(String(error));
-    if (failure instanceof KinesisError) {
-      // The SDK's $metadata counts the entry's attempts and backoff.
-      failure.$metadata.attempts = entry.attempts;
-      failure.$metadata.totalRetryDelay = entry.retryDelayMs;
-    }
-    if (this.#deliveries.size > 0) this.#deliveries.failed(entry.records, failure);
-    this.#callback("onFailure", entry.records.length, {
-      records: entry.records,
-      error: failure,
-      attempts: entry.attempts,
-      reason,
-      partitionKey: entry.partitionKey,
-    });
+    const failure = this.#report.failed(entry, error, reason);
     this.#settle(entry);
-    // The stream may have changed under us: describe it again (rate-limited,
-    // single flight) so later records follow it; this one stays reported.
-    if (this.#describer && !this.#closing && staleFactsHint(failure, this.#o.ordered)) {
-      this.#describer.refresh()?.then((snap) => this.#applyRefresh(snap), () => {});
-    }
-  }
-
-  /**
-   * Runs a user callback; its exceptions must not stall delivery of other
-   * chunks. When `onFailure` throws, its `records` count as lost: nothing says
-   * the caller kept them.
-   */
-  #callback<K extends "onFailure" | "onDelivered">(
-    name: K,
-    records: number,
-    value: Parameters<NonNullable<KinesisProducerOptions[K]>>[0],
-  ): void {
-    const fn = this.#o[name] as ((v: typeof value) => void) | undefined;
-    if (!fn) return;
-    try {
-      fn(value);
-    } catch (error) {
-      this.#stats.callbackErrors++;
-      this.#stats.recordsLost += records;
-      try {
-        this.#o.onCallbackError(error, name, records);
-      } catch {
-        // The error callback itself failed: the counts above still say it.
-      }
-    }
+    if (!this.#closing) this.#stream.failed(failure);
   }
 
   #settle(entry: Entry): void {
@@ -646,70 +544,6 @@ export class KinesisProducer {
     this.#buffered -= entry.cost;
     markSettled(entry);
     this.#drainWaiters();
-  }
-
-  // ---- stream awareness (src/producer/stream_facts.ts) ----
-
-  /** Describes the stream once, then applies what it says and lets puts in. */
-  #startDescribe(): void {
-    const describer = this.#describer!;
-    if (this.#describing) return;
-    this.#describing = true;
-    describer.describe().then((snap) => this.#applyFirst(snap)).catch((error) => {
-      // Only a bug lands here: let records flow rather than wait forever.
-      this.#warn(`stream check failed: ${error instanceof Error ? error.message : error}`);
-      this.#applyFirst({ check: "failed", listing: "none" });
-    });
-  }
-
-  #applyFirst(snap: StreamSnapshot): void {
-    const o = this.#o;
-    const facts = this.#facts;
-    this.#recordSnapshot(snap);
-    const decision = decide(
-      { aggregation: o.aggregationWish, ordered: o.ordered, maxRecordBytes: o.maxRecordBytesWish },
-      snap.check,
-      snap.summary,
-    );
-    for (const w of decision.warnings) this.#warn(w);
-    const auto = snap.summary?.recordDistributionStrategy === "AUTO";
-    if (o.autoShards && snap.listing !== "listed" && !auto) {
-      this.#warn(
-        o.spread
-          ? `cannot list the stream's shards${
-            snap.listing === "denied" ? " (kinesis:ListShards denied)" : ""
-          }: spreadOverShards places chunks by random key instead; grant the permission or pass shards`
-          : snap.listing === "denied"
-          ? "cannot list the stream's shards (kinesis:ListShards denied): keyed mode groups records by key, which packs far worse; grant the permission or pass shards"
-          : "cannot list the stream's shards: keyed mode groups records by key until a listing succeeds",
-      );
-    }
-    if (decision.error) {
-      this.#ready = true;
-      this.#refuseAll(decision.error);
-      return;
-    }
-    // Until #ready is set below, #push keeps held sends in #held.
-    if (decision.maxRecordBytes !== undefined && decision.maxRecordBytes !== o.maxRecordBytes) {
-      // Aggregates built so far respect the old limit; later ones use the stream's.
-      for (const aggregate of this.#aggregator.flush()) this.#enqueue(aggregate);
-      o.maxRecordBytes = decision.maxRecordBytes;
-      this.#aggregator = this.#newAggregator();
-    }
-    if (!decision.aggregate && o.aggregation === "on") {
-      // The stream places records itself: what was aggregated goes out unaggregated.
-      for (const aggregate of this.#aggregator.flush()) this.#enqueue(aggregate);
-      o.aggregation = "off";
-      for (const entry of this.#held.splice(0)) this.#unpack(entry);
-    }
-    facts.aggregating = o.aggregation === "on";
-    if (snap.map && o.keyed && o.aggregation === "on") this.#installMap(snap.map);
-    else if (snap.map) this.#useMap(snap.map);
-    this.#ready = true;
-    for (const entry of this.#held.splice(0)) this.#scheduler.push(entry);
-    this.#drainWaiters();
-    if (this.#pending.length > 0) this.#scheduleLinger();
-    this.#scheduler.pump();
   }
 
   /** Re-admits the user records of an aggregate that was never sent, one by one. */
@@ -738,15 +572,7 @@ export class KinesisProducer {
     try {
       this.#admit(record, recordCost(record));
     } catch (error) {
-      this.#stats.records++;
-      this.#stats.recordsFailed++;
-      this.#callback("onFailure", 1, {
-        records: [record],
-        error: error instanceof Error ? error : new Error(String(error)),
-        attempts: from.attempts,
-        reason: "not-retryable",
-        partitionKey: from.partitionKey,
-      });
+      this.#report.refused(record, error, from);
     }
   }
 
@@ -776,21 +602,6 @@ export class KinesisProducer {
     }
   }
 
-  #recordSnapshot(snap: StreamSnapshot): void {
-    const facts = this.#facts;
-    facts.check = snap.check;
-    facts.listing = snap.listing;
-    facts.refreshes++;
-    const s = snap.summary;
-    if (s) {
-      facts.status = s.streamStatus;
-      facts.mode = s.streamMode;
-      facts.openShardCount = s.openShardCount;
-      facts.recordDistributionStrategy = s.recordDistributionStrategy;
-      facts.maxRecordSizeInKiB = s.maxRecordSizeInKiB;
-    }
-  }
-
   #newAggregator(): Aggregator {
     const o = this.#o;
     return new Aggregator({
@@ -800,160 +611,9 @@ export class KinesisProducer {
       partitionKey: o.partitionKey,
       keyed: o.keyed,
       shards: o.keyed ? o.shards : undefined,
-      placeAggregate: o.spread ? () => this.#placeChunk() : undefined,
+      placeAggregate: o.spread ? () => this.#stream.placeChunk() : undefined,
       now: () => o.clock.now(),
     });
-  }
-
-  /** Default mode: per-shard limits from `map`, and chunk placement when spreading. */
-  #useMap(map: ShardMap): void {
-    this.#scheduler.congestion.predictor = shardPredictor(map);
-    if (!this.#o.spread) return;
-    this.#o.shards = map;
-    this.#facts.mapShards = map.size;
-  }
-
-  /**
-   * Spreading: the explicit hash key (a shard's starting hash key) of the next
-   * chunk, or `undefined` (a random key) without a map. Smooth weighted round
-   * robin over the open shards, each weighted by its limiter's rate: a shard
-   * that throttled recently gets fewer chunks until successes restore it.
-   */
-  #placeChunk(): string | undefined {
-    const map = this.#o.shards;
-    if (!map || map.size === 0) return undefined;
-    const n = map.size;
-    if (this.#spreadMap !== map) {
-      this.#spreadMap = map;
-      this.#spreadCredit = new Float64Array(n);
-    }
-    const credit = this.#spreadCredit;
-    const congestion = this.#scheduler.congestion;
-    const now = this.#o.clock.now();
-    let total = 0;
-    let best = 0;
-    for (let i = 0; i < n; i++) {
-      const rate = congestion.shard(map.ranges[i].shardId ?? `#${i}`, now).rate;
-      credit[i] += rate;
-      total += rate;
-      if (credit[i] > credit[best]) best = i;
-    }
-    credit[best] -= total;
-    return map.ranges[best].startingHashKey;
-  }
-
-  /** Groups later records by `map`; aggregates open under the old one ship now. */
-  #installMap(map: ShardMap): void {
-    this.#o.shards = map;
-    this.#facts.mapShards = map.size;
-    this.#scheduler.congestion.predictor = shardPredictor(map);
-    for (const aggregate of this.#aggregator.setShardMap(map)) this.#enqueue(aggregate);
-    this.#scheduler.pump();
-  }
-
-  #warn(message: string): void {
-    if (this.#warned.has(message)) return;
-    this.#warned.add(message);
-    try {
-      this.#o.onWarning(message);
-    } catch {
-      // A failing warning sink must not stop delivery.
-    }
-  }
-
-  /**
-   * A put answer named another shard than predicted: the map is stale (or the
-   * stream places records itself). Refreshes the map, then applies the rule:
-   * if a record of the aggregate hashes outside the storing shard, KCL drops
-   * the whole aggregate, so its records are sent again; otherwise nothing was
-   * lost and nothing is re-sent. Returns true when it took over the entry.
-   */
-  #checkWrongShard(entry: Entry, shardId: string, sequenceNumber: string): boolean {
-    this.#facts.wrongShard++;
-    // A shard the map does not know proves it stale: refresh past the rate limit.
-    const unknown = (this.#o.shards?.indexOfShardId(shardId) ?? -1) < 0;
-    const refresh = this.#describer?.refresh(unknown);
-    const aggregated = entry.records.length > 1 || entry.data !== entry.records[0]?.data;
-    // Only a map the producer keeps itself can be trusted after a refresh; a
-    // single record is safe on any shard.
-    if (!aggregated || !this.#o.autoShards || !this.#o.keyed) {
-      refresh?.then((snap) => this.#applyRefresh(snap), () => {});
-      return false;
-    }
-    const decideWith = (map: ShardMap | undefined) => {
-      if (!this.#outstanding.has(entry)) return;
-      if (this.#insideShard(entry, shardId, map)) {
-        this.#delivered(entry, shardId, sequenceNumber);
-        return;
-      }
-      // Sent again, re-aggregated under the fresh map: not counted twice in stats.
-      this.#facts.recordsResent += entry.records.length;
-      this.#stats.records -= entry.records.length;
-      this.#replace(entry);
-      this.#scheduler.pump();
-    };
-    if (refresh) {
-      refresh.then((snap) => {
-        this.#applyRefresh(snap);
-        decideWith(snap.map ?? this.#o.shards);
-      }, () => decideWith(this.#o.shards));
-    } else {
-      queueMicrotask(() => decideWith(this.#o.shards));
-    }
-    return true;
-  }
-
-  #applyRefresh(snap: StreamSnapshot): void {
-    // Callers sharing one refresh each hand it over: apply it once.
-    if (snap === this.#lastRefresh) return;
-    this.#lastRefresh = snap;
-    const o = this.#o;
-    this.#recordSnapshot(snap);
-    if (snap.summary?.recordDistributionStrategy === "AUTO" && o.aggregationWish === "auto") {
-      o.aggregation = "off";
-      this.#facts.aggregating = false;
-    }
-    if (snap.summary && !this.#configError) {
-      const decision = decide(
-        {
-          aggregation: o.aggregationWish,
-          ordered: o.ordered,
-          maxRecordBytes: o.maxRecordBytesWish,
-        },
-        snap.check,
-        snap.summary,
-      );
-      for (const w of decision.warnings) this.#warn(w);
-      if (decision.error) {
-        // E.g. strict ordering on a stream that became AUTO: later puts reject.
-        this.#refuseAll(decision.error);
-        return;
-      }
-      if (decision.maxRecordBytes !== undefined && decision.maxRecordBytes !== o.maxRecordBytes) {
-        // UpdateMaxRecordSize: what is open ships as built; later records use the new limit.
-        for (const aggregate of this.#aggregator.flush()) this.#enqueue(aggregate);
-        o.maxRecordBytes = decision.maxRecordBytes;
-        this.#aggregator = this.#newAggregator();
-        this.#scheduler.pump();
-      }
-    }
-    if (snap.map && this.#o.keyed && this.#o.aggregation === "on") this.#installMap(snap.map);
-    else if (snap.map && this.#o.spread) this.#useMap(snap.map);
-  }
-
-  /** Whether every record of `entry` hashes into `shardId`'s range in `map`. */
-  #insideShard(entry: Entry, shardId: string, map: ShardMap | undefined): boolean {
-    const index = map?.indexOfShardId(shardId) ?? -1;
-    if (!map || index < 0) return false;
-    for (const record of entry.records) {
-      const key = record.partitionKey ?? entry.partitionKey;
-      const hash = record.explicitHashKey !== undefined
-        ? BigInt(record.explicitHashKey)
-        : partitionKeyHash(key);
-      const w = bigintToWords(hash);
-      if (!map.coversWords(index, w[0], w[1], w[2], w[3])) return false;
-    }
-    return true;
   }
 
   // ---- linger ----

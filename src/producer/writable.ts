@@ -2,7 +2,7 @@
  * `producer.writable`: the producer as a Web `WritableStream`.
  * @module
  */
-import type { RecordKeys } from "./producer.ts";
+import type { RecordKeys } from "./put_options.ts";
 
 /** What `producer.writable` accepts: bytes, text, or a record with its keys. */
 export type WritableRecord =

@@ -5,7 +5,7 @@
  * @module
  */
 import { Writable } from "node:stream";
-import type { RecordKeys } from "../producer/producer.ts";
+import type { RecordKeys } from "../producer/put_options.ts";
 import type { WritableRecord } from "../producer/writable.ts";
 
 /** The part of the producer the adapter drives. */
