@@ -66,6 +66,12 @@ export interface FileInputOptions {
   stop: StopSwitch;
   /** One-line notices for stderr. */
   warn: (text: string) => void;
+  /**
+   * Files and directories this shipper writes (dead-letter file, checkpoint
+   * with its lock and temporary files, spool): never read as input, so a
+   * pattern such as `*` cannot feed the shipper its own dead letters.
+   */
+  ownPaths?: readonly string[];
 }
 
 /** One file being read. */
@@ -92,12 +98,22 @@ const ROUND_BYTES = 4 * 1024 * 1024;
 export class FileInput {
   readonly #o: FileInputOptions;
   readonly #tails = new Map<string, Tracked>();
+  readonly #own: string[];
+  readonly #skipped = new Set<string>();
   /** Entries of files this run does not read, kept as they were. */
   #carried: CheckpointEntry[] = [];
   #wake: (() => void) | undefined;
 
   constructor(options: FileInputOptions) {
     this.#o = options;
+    this.#own = (options.ownPaths ?? []).map((p) => resolve(p));
+  }
+
+  /** True for a file the shipper writes itself, or one beside it (`.lock`, `.tmp`) or inside it. */
+  #isOwn(path: string): boolean {
+    return this.#own.some((own) =>
+      path === own || path.startsWith(own + ".") || path.startsWith(own + "/")
+    );
   }
 
   /**
@@ -209,6 +225,15 @@ export class FileInput {
         paths = [resolve(pattern)];
       }
       for (const path of paths) {
+        if (this.#isOwn(path)) {
+          if (!this.#skipped.has(path)) {
+            this.#skipped.add(path);
+            o.warn(
+              `not reading ${path}: the shipper writes it (dead letters, checkpoint or spool)`,
+            );
+          }
+          continue;
+        }
         const id = await identityAt(path);
         if (!id) {
           if (initial && !o.follow && !isDynamicPattern(pattern)) {

@@ -409,6 +409,11 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
           shipper,
           stop: stopSwitch,
           warn,
+          ownPaths: [
+            cfg.deadLetter,
+            ...(checkpoint ? [checkpoint.path] : []),
+            ...(cfg.spool !== undefined ? [cfg.spool] : []),
+          ],
         });
         await fileInput.run();
       } else if (cfg.listen) {

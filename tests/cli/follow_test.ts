@@ -5,7 +5,14 @@
  */
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, copyFileSync, renameSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  renameSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { type Sink, startSink } from "./kinesis_sink.ts";
 import { finished, type ShipResult, spawnShip, tempDir, until } from "./run_ship.ts";
@@ -126,6 +133,25 @@ describe("ship --follow", () => {
     const all = got();
     assert.equal(all.length, 100 + 10 + 200, "each line once, none lost");
     assert.equal(new Set(all).size, all.length);
+  });
+
+  it("never reads its own dead-letter, checkpoint or lock files, even when the glob matches them", async () => {
+    const dl = join(dir, "dead.ndjson");
+    // Dead letters of an earlier run, and a line too large to ship, which this run dead-letters:
+    // read back as input, each would fail again, larger (base64), without end.
+    writeFileSync(dl, '{"reason":"earlier"}\n');
+    writeFileSync(join(dir, "app.log"), lines("a", 0, 50) + "x".repeat(1_100_000) + "\n");
+    start(["--follow", join(dir, "*"), "--dead-letter", dl, "--checkpoint", join(dir, "cp.json")]);
+    await until(has("a-49"));
+    await until(() => statSync(dl).size > 1_000_000);
+    // Several polls and checkpoint writes later, still nothing of its own files was read.
+    await new Promise((r) => setTimeout(r, 1500));
+    const result = await stop();
+    // Exit 1: the oversized line failed (stopped by SIGTERM otherwise: 143).
+    assert.ok(result.code === 1 || result.signal === "SIGTERM", `${result.code}\n${result.stderr}`);
+    assert.match(result.stderr, /not reading .*dead\.ndjson/);
+    assert.deepEqual(got().sort(), lines("a", 0, 50).trim().split("\n").sort());
+    assert.ok(statSync(dl).size < 2_000_000, `dead-letter file grew to ${statSync(dl).size} bytes`);
   });
 
   it("picks up a new file matching the glob", async () => {
