@@ -272,7 +272,7 @@ const FLAGS: readonly FlagSpec[] = [
     arg: "PATH",
     parse: (t) => (parseFieldPath(t), t),
     help:
-      "each line's partition key from this JSON field (dotted path,\nstring or number): keyed mode with the stream's shard map",
+      "each line's partition key from this JSON field (dotted path,\nstring or number up to 2^53): keyed mode with the stream's shard map",
   }),
   flag({
     name: "explicit-hash-key-field",

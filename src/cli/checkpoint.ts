@@ -7,8 +7,8 @@
  * a second shipper off it.
  * @module
  */
-import { existsSync, readFileSync, renameSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, realpathSync, renameSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import type { Fingerprint } from "../runtime/file_tail.ts";
 import {
   acquireLock,
@@ -117,6 +117,8 @@ export class Checkpoint {
     } catch {
       // Does not exist yet: a file.
     }
+    // Symlinks resolved: two names of one checkpoint must meet at one lock.
+    path = canonicalPath(path);
     let lock: HeldLock;
     try {
       lock = acquireLock(`${path}.lock`);
@@ -182,5 +184,18 @@ export class Checkpoint {
   /** Releases the lock. */
   close(): void {
     this.#lock.release();
+  }
+}
+
+/** `path` with symlinks resolved, also when only its directory exists yet. */
+function canonicalPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return join(realpathSync(dirname(path)), basename(path));
+    } catch {
+      return path;
+    }
   }
 }

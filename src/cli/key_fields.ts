@@ -13,7 +13,10 @@ export interface LineKeys {
   partitionKey: string;
   /** The explicit hash key, when asked for and found. */
   explicitHashKey?: string;
-  /** The line is not JSON, or a field asked for is missing or not a string or number. */
+  /**
+   * The line is not JSON, or a field asked for is missing, not a string or number, or a number
+   * beyond 2^53 (JSON.parse has already rounded it).
+   */
   missing: boolean;
 }
 
@@ -37,7 +40,9 @@ function pick(value: unknown, steps: readonly string[]): string | undefined {
     at = (at as Record<string, unknown>)[step];
   }
   if (typeof at === "string") return at;
-  if (typeof at === "number" && Number.isFinite(at)) return String(at);
+  // Past 2^53 a JSON number has already lost digits in JSON.parse: a key made from it would
+  // not be the one written, so such a field counts as missing (quote big keys as strings).
+  if (typeof at === "number" && Math.abs(at) <= Number.MAX_SAFE_INTEGER) return String(at);
   return undefined;
 }
 

@@ -1,7 +1,14 @@
 /** `--checkpoint`: resume, lock, and the faults a checkpoint can have. */
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { type Sink, startSink } from "./kinesis_sink.ts";
@@ -93,6 +100,20 @@ describe("ship --checkpoint", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /took over the lock/);
     assert.equal(got().length, 10);
+  });
+
+  it("a second name for the checkpoint (a symlink) meets the same lock", async () => {
+    const log = join(dir, "app.log");
+    writeFileSync(log, lines("a", 0, 10));
+    const cp = join(dir, "cp.json");
+    writeFileSync(cp, "");
+    writeFileSync(`${cp}.lock`, `${process.pid}\n`);
+    const alias = join(dir, "alias.json");
+    symlinkSync(cp, alias);
+    const r = await ship("--checkpoint", alias, log);
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, new RegExp(`locked by process ${process.pid}`));
+    assert.equal(got().length, 0);
   });
 
   for (

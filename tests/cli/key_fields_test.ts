@@ -20,7 +20,20 @@ describe("key fields", () => {
       missing: false,
     });
     assert.equal(lineKeys(enc.encode('{"user":{"id":42}}'), path, undefined).partitionKey, "42");
-    for (const line of ["not json", '{"user":{}}', '{"user":{"id":null}}', '{"user":[1]}', "[]"]) {
+    const safe = '{"user":{"id":9007199254740991}}';
+    assert.equal(lineKeys(enc.encode(safe), path, undefined).partitionKey, "9007199254740991");
+    // Beyond 2^53 JSON.parse has already rounded the number: not the key that was written.
+    for (
+      const line of [
+        "not json",
+        '{"user":{}}',
+        '{"user":{"id":null}}',
+        '{"user":[1]}',
+        "[]",
+        '{"user":{"id":12345678901234567890}}',
+        '{"user":{"id":170141183460469231731687303715884105728}}',
+      ]
+    ) {
       const keys = lineKeys(enc.encode(line), path, undefined);
       assert.equal(keys.missing, true, line);
       assert.match(keys.partitionKey, /^[0-9a-f-]{36}$/);
