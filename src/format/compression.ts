@@ -5,6 +5,7 @@
  * `CompressionStream` only (Deno, Bun, Node ≥ 18, Workers): no dependency.
  * @module
  */
+import { concatBytes } from "../runtime/bytes.ts";
 
 /** Compression applied to each user record's data. */
 export type RecordCompression = "gzip";
@@ -42,13 +43,7 @@ async function pipe(
   }
   await written;
   if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let pos = 0;
-  for (const part of parts) {
-    out.set(part, pos);
-    pos += part.length;
-  }
-  return out;
+  return concatBytes(parts, total);
 }
 
 /**
