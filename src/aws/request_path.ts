@@ -338,7 +338,7 @@ export class RequestPath {
         })
         : fail({
           code: "NetworkError",
-          message: `request failed: ${describeFetchFailure(cause, this.#endpoint)}`,
+          message: `request failed: ${describeFetchFailure(cause, this.#endpoint, this.#fetch)}`,
           kind: "transient",
           cause: redactCause(cause, secrets),
         });
@@ -424,11 +424,20 @@ function describe(cause: unknown): string {
 }
 
 // "connection refused (ECONNREFUSED) to 127.0.0.1:4567", or the runtime's own words.
-function describeFetchFailure(cause: unknown, endpoint: URL): string {
+// Through a proxy, the connection that failed is almost always the one to the
+// proxy (a proxy that cannot reach the endpoint answers with a status instead),
+// and Deno names no address: the proxy is named, not the endpoint.
+function describeFetchFailure(cause: unknown, endpoint: URL, fetch: FetchLike): string {
   const found = networkCause(cause);
   if (!found) return describe(cause);
   const port = endpoint.port || (endpoint.protocol === "https:" ? "443" : "80");
-  return describeNetworkCause(found, `${endpoint.hostname}:${port}`);
+  const proxy = (fetch as { proxyFor?: (url: string) => string | undefined }).proxyFor?.(
+    endpoint.href,
+  );
+  if (proxy === undefined) return describeNetworkCause(found, `${endpoint.hostname}:${port}`);
+  return `${found.text} (${found.code}) to proxy ${
+    found.target ?? proxy
+  } (for ${endpoint.hostname}:${port})`;
 }
 
 // Fields of runtime network errors worth keeping on a redacted copy.

@@ -20,6 +20,17 @@ export type ProxyRuntime = "deno" | "bun" | "node" | "workerd" | "unknown";
 export interface ProxiedFetch extends FetchLike {
   /** Closes the proxy client's connections (Deno client, undici agent); a no-op in Bun. */
   close(): Promise<void>;
+  /**
+   * The proxy (`host:port`, never its credentials) a request to `url` goes
+   * through, or `undefined` when it goes direct: error messages blame the proxy
+   * rather than the endpoint when a connection fails.
+   */
+  proxyFor(url: string): string | undefined;
+}
+
+/** `host:port` of a parsed proxy URL, the port filled in from the scheme. */
+function hostPort(url: URL): string {
+  return `${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
 }
 
 /** Options for {@link proxyFetch}. */
@@ -212,6 +223,7 @@ export async function proxyFetch(
         ((input, init) =>
           globalThis.fetch(input, { ...init, client } as RequestInit)) as ProxiedFetch;
       fetch.close = () => Promise.resolve(client.close());
+      fetch.proxyFor = () => hostPort(url);
       return fetch;
     }
     case "bun": {
@@ -220,6 +232,7 @@ export async function proxyFetch(
         ((input, init) =>
           globalThis.fetch(input, { ...init, proxy: href } as RequestInit)) as ProxiedFetch;
       fetch.close = () => Promise.resolve();
+      fetch.proxyFor = () => hostPort(url);
       return fetch;
     }
     case "node": {
@@ -251,6 +264,7 @@ export async function proxyFetch(
         return undici.fetch(target, { ...rest, dispatcher: agent });
       }) as ProxiedFetch;
       fetch.close = () => agent.close();
+      fetch.proxyFor = () => hostPort(url);
       return fetch;
     }
     default:

@@ -94,15 +94,17 @@ export async function envProxyFetch(
   const https = settings.https ? await proxyFetch(settings.https.url, options) : undefined;
   const http = settings.http ? await proxyFetch(settings.http.url, options) : undefined;
   const direct: FetchLike = options.direct ?? ((input, init) => globalThis.fetch(input, init));
-  const fetch = ((input: Request | string | URL, init?: RequestInit) => {
-    const target = new URL(input instanceof Request ? input.url : String(input));
-    const via = bypassesProxy(target, settings.noProxy)
+  const route = (target: URL) =>
+    bypassesProxy(target, settings.noProxy)
       ? undefined
       : target.protocol === "https:"
       ? https
       : http;
-    return (via ?? direct)(input, init);
+  const fetch = ((input: Request | string | URL, init?: RequestInit) => {
+    const target = new URL(input instanceof Request ? input.url : String(input));
+    return (route(target) ?? direct)(input, init);
   }) as ProxiedFetch;
+  fetch.proxyFor = (url) => route(new URL(url))?.proxyFor(url);
   fetch.close = async () => {
     await https?.close();
     await http?.close();

@@ -5,6 +5,8 @@ import { describe, it } from "node:test";
 import { KinesisError } from "../../src/aws/errors.ts";
 import { KinesisClient } from "../../src/aws/kinesis_client.ts";
 import { describeNetworkCause, networkCause } from "../../src/aws/network_cause.ts";
+import { detectRuntime, proxyFetch, type ProxyRuntime } from "../../src/runtime/proxy.ts";
+import { envProxyFetch, readProxyEnv } from "../../src/runtime/proxy_env.ts";
 
 /** A loopback port nobody listens on (listened on, then closed). */
 async function closedPort(): Promise<number> {
@@ -111,3 +113,59 @@ describe("KinesisClient: a refused connection says so", () => {
     assert.ok(codes.includes("ECONNREFUSED"), String(codes));
   });
 });
+
+describe("KinesisClient: a refused proxy is named, not the endpoint", () => {
+  for (const mechanism of proxyMechanisms()) {
+    it(`names the proxy's address (${mechanism})`, async () => {
+      const proxyPort = await closedPort();
+      const fetch = await proxyFetch(`http://user:hunter2@127.0.0.1:${proxyPort}`, {
+        runtime: mechanism,
+      });
+      try {
+        const client = new KinesisClient({
+          region: "us-east-1",
+          endpoint: "http://kinesis.invalid:4567",
+          credentials: { accessKeyId: "AKID", secretAccessKey: "secret-secret" },
+          fetch,
+        });
+        const error = await client.putRecord({
+          streamName: "s",
+          data: new Uint8Array([1]),
+          partitionKey: "k",
+        }).then(() => undefined, (e) => e);
+        assert.ok(error instanceof KinesisError);
+        assert.equal(error.code, "NetworkError");
+        assert.match(
+          error.message,
+          new RegExp(
+            `connection refused \\(ECONNREFUSED\\) to proxy 127\\.0\\.0\\.1:${proxyPort} \\(for kinesis\\.invalid:4567\\)`,
+          ),
+        );
+        assert.doesNotMatch(error.message, /hunter2/);
+      } finally {
+        await fetch.close();
+      }
+    });
+  }
+
+  it("proxyFor follows NO_PROXY and the scheme", async () => {
+    const fetch = await envProxyFetch(
+      readProxyEnv((name) =>
+        ({ HTTPS_PROXY: "http://u:pw@127.0.0.1:3128", NO_PROXY: "direct.example" })[name]
+      ),
+    );
+    try {
+      assert.equal(fetch?.proxyFor("https://kinesis.example/"), "127.0.0.1:3128");
+      assert.equal(fetch?.proxyFor("https://direct.example/"), undefined);
+      assert.equal(fetch?.proxyFor("http://kinesis.example/"), undefined);
+    } finally {
+      await fetch?.close();
+    }
+  });
+});
+
+// Deno and Bun have their own proxy mechanism; undici's works in Deno too.
+function proxyMechanisms(): ProxyRuntime[] {
+  const rt = detectRuntime();
+  return rt === "deno" ? ["deno", "node"] : rt === "bun" ? ["bun"] : ["node"];
+}
