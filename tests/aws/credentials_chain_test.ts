@@ -46,7 +46,7 @@ describe("defaultCredentials", () => {
       ]);
       assert.match(
         e.message,
-        /^No AWS credentials found\. Looked for: 1\) environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set; 2\) shared files: profile "default" not found \(looked in .*no-credentials does not exist and .*no-config does not exist\); 3\) web identity: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN not set; 4\) container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI not set; 5\) EC2 instance metadata: AWS_EC2_METADATA_DISABLED=true$/,
+        /^No AWS credentials found\. Looked for: 1\) environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set; 2\) shared files: profile "default" not found \(neither \S*no-credentials nor \S*no-config exists\); 3\) web identity: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN not set; 4\) container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI not set; 5\) EC2 instance metadata: AWS_EC2_METADATA_DISABLED=true$/,
       );
       return true;
     });

@@ -117,7 +117,7 @@ describe("fromSharedFiles", () => {
         assert.equal(e.code, "CredentialsUnavailable");
         assert.match(
           e.message,
-          /profile "nope" not found \(looked in .*credentials and .*config\)/,
+          /profile "nope" not found \(looked in \S*credentials; \S*config\)/,
         );
         return true;
       },
@@ -129,7 +129,7 @@ describe("fromSharedFiles", () => {
           AWS_CONFIG_FILE: join(dir, "missing2"),
         }),
       })(),
-      /missing1 does not exist and .*missing2 does not exist/,
+      /neither \S*missing1 nor \S*missing2 exists/,
     );
     await assert.rejects(
       fromSharedFiles({ profile: "regiononly", env: envOf(files) })(),

@@ -58,16 +58,17 @@ export function expandHome(
   return path === "~" ? home : /^~[\\/]/.test(path) ? join(home, path.slice(2)) : path;
 }
 
-/** Reads `path` as UTF-8, or returns `undefined` with why when it cannot (missing, unreadable). */
+/** Reads `path` as UTF-8, or returns no text and why it cannot (missing, unreadable). */
 export async function readOptional(
   fs: FsPromises,
   path: string,
-): Promise<{ text?: string; why?: string }> {
+): Promise<{ text?: string; why?: string; missing?: boolean }> {
   try {
     return { text: await fs.readFile(path, "utf8") };
   } catch (error) {
     const code = (error as { code?: string })?.code;
     return {
+      missing: code === "ENOENT",
       why: code === "ENOENT"
         ? `${path} does not exist`
         : `cannot read ${path} (${code ?? (error as Error)?.name})`,

@@ -116,10 +116,12 @@ export function fromSharedFiles(options: SharedFilesOptions = {}): CredentialPro
     for (const name of new Set([...Object.keys(fromConfig), ...Object.keys(fromCredentials)])) {
       profiles[name] = { ...fromConfig[name], ...fromCredentials[name] };
     }
-    const read = [credentialsText, configText].map((r, i) =>
-      r.why ?? [credentialsPath, configPath][i]
-    );
-    const looked = `looked in ${read.join(" and ")}`;
+    const looked = credentialsText.missing && configText.missing
+      ? `neither ${credentialsPath} nor ${configPath} exists`
+      : `looked in ${
+        [credentialsText, configText].map((r, i) => r.why ?? [credentialsPath, configPath][i])
+          .join("; ")
+      }`;
     const profile = options.profile ?? env("AWS_PROFILE") ?? "default";
     return resolve(profile, { profiles, looked }, []);
   }
