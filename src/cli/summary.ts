@@ -14,7 +14,7 @@ export interface Summary {
   records: number;
   /** Records delivered to Kinesis. */
   recordsDelivered: number;
-  /** Records written to the dead-letter file (failed, too large, invalid). */
+  /** Records written to the dead-letter file (failed, too large, invalid), kept-back fragments aside. */
   recordsFailed: number;
   /**
    * Records neither delivered nor in the dead-letter file: their line could
@@ -109,7 +109,8 @@ export function buildSummary(
     recordsRead: counts.recordsRead,
     records: stats.records,
     recordsDelivered: stats.recordsDelivered,
-    recordsFailed: counts.deadLetters,
+    // Kept-back fragments are in the dead-letter file but did not fail: counted apart.
+    recordsFailed: counts.deadLetters - counts.fragmentsSkipped,
     recordsLost: counts.lost + stats.recordsLost,
     emptySkipped: counts.emptySkipped,
     chunks: stats.chunks,

@@ -162,6 +162,9 @@ describe("ship: records lost, oversized lines, fragments", () => {
     const r = await runShip([...base(sink), "--dead-letter", dl, "--replay", old]);
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.fragmentsSkipped, 1);
+    // Kept back, not failed; still exit 1: a record stays undelivered in the dead-letter file.
+    assert.equal(summary.recordsFailed, 0);
+    assert.equal(r.code, 1, r.stderr);
     assert.deepEqual(sink.records.map((x) => dec.decode(x)), ["whole"]);
     const kept = parseDeadLetter(readFileSync(dl, "utf8").trimEnd());
     assert.equal(dec.decode(kept.data), '{"cut');
