@@ -89,6 +89,8 @@ export interface ShipConfig {
   listenMaxRecords: number;
   /** Most bytes of one intake request after gzip decoding. @default {64 MiB} */
   listenMaxBytes: number;
+  /** Intake requests whose bodies are held in memory at once; more wait unread. @default {4} */
+  listenMaxPending: number;
   /** Files or glob patterns to follow as they grow and rotate. */
   follow: string[];
   /** Checkpoint file or directory for file input. */
@@ -465,6 +467,15 @@ const FLAGS: readonly FlagSpec[] = [
     help: "bytes per request after gzip decoding (default 64m; 8m as sent)",
   }),
   flag({
+    name: "listen-max-pending",
+    key: "listenMaxPending",
+    group: "Intake",
+    arg: "N",
+    parse: (t) => integer(t, 1, 1024),
+    help: "requests read and held in memory at once; more wait unread,\n" +
+      "past 8 waiting per slot 503 busy (default 4)",
+  }),
+  flag({
     name: "listen-grace",
     key: "listenGraceMs",
     group: "Intake",
@@ -598,6 +609,7 @@ function defaults(): ShipConfig {
     listenGraceMs: 5000,
     listenMaxRecords: 100_000,
     listenMaxBytes: 64 * 1024 * 1024,
+    listenMaxPending: 4,
     numThreads: 8,
     chunkLimit: DEFAULT_TARGET_BYTES,
     debug: false,

@@ -10,8 +10,14 @@
  * - 400 for a body that is not NDJSON of JSON or a JSON array, invalid UTF-8 or
  *   invalid gzip; 413 for a body over a limit ({@link IntakeLimits}); 415 for
  *   an unknown `Content-Encoding`; 401 without the bearer token; 405 for
- *   anything but POST (GET answers 200, as a health check). A refused body
- *   ships nothing.
+ *   anything but POST (GET answers 200, as a health check); 503 `busy` when
+ *   more requests wait for a slot than {@link WAITING_PER_SLOT} per slot. A
+ *   refused body ships nothing.
+ *
+ * Memory: at most {@link IntakeOptions.maxPending} requests are read and held
+ * at once (each up to the limits), until their records are handed to the
+ * producer, whose buffer is bounded; the others wait with their bodies unread,
+ * so TCP holds their senders back.
  *
  * Without a host (`:PORT`) it binds loopback. Any other address than loopback
  * needs a bearer token ({@link IntakeOptions.token}), compared in constant time.
@@ -41,6 +47,9 @@ export const MAX_BODY_BYTES: number = DEFAULT_INTAKE_LIMITS.maxBodyBytes;
 /** How long connections still sending may go on after a stop, by default (ms). */
 export const DEFAULT_GRACE_MS = 5000;
 
+/** Requests that may wait for a slot, per slot, before more are answered 503 `busy`. */
+export const WAITING_PER_SLOT = 8;
+
 /** Options for {@link serveIntake}. */
 export interface IntakeOptions {
   /** Address to bind. */
@@ -53,6 +62,8 @@ export interface IntakeOptions {
   limits?: IntakeLimits;
   /** Grace for requests still sending their body at stop, in ms. @default {5000} */
   graceMs?: number;
+  /** Requests read and held in memory at once; more wait unread. @default {4} */
+  maxPending?: number;
   /** Where records go. */
   shipper: Shipper;
   /** The producer behind the shipper, to wait for delivery. */
@@ -112,6 +123,7 @@ export async function serveIntake(options: IntakeOptions): Promise<void> {
     const state = owners.get(data);
     if (state) state.failed++;
   };
+  const slots = new Slots(options.maxPending ?? 4);
   const active = new Set<Promise<void>>();
   // Requests whose body is still arriving: dropped after the grace period of a stop.
   const receiving = new Set<IncomingMessage>();
@@ -145,6 +157,37 @@ export async function serveIntake(options: IntakeOptions): Promise<void> {
         failed: 0,
       });
     }
+    const slot = slots.take();
+    if (!slot) {
+      req.resume();
+      res.setHeader("retry-after", "1");
+      return reply(res, 503, { error: "busy: too many requests waiting", records: 0, failed: 0 });
+    }
+    let held = true;
+    // Given back once the records are with the producer (its buffer is bounded), not after delivery.
+    const release = () => {
+      if (held) slots.release();
+      held = false;
+    };
+    try {
+      await slot;
+      // A request that waited through the start of a stop ships nothing.
+      if (stopping) {
+        req.resume();
+        return reply(res, 503, { error: "shutting down", records: 0, failed: 0 });
+      }
+      await receive(req, res, release);
+    } finally {
+      release();
+    }
+  }
+
+  // Reads, decodes and puts one body, inside a slot; answers after delivery (or spooling).
+  async function receive(
+    req: IncomingMessage,
+    res: ServerResponse,
+    release: () => void,
+  ): Promise<void> {
     const encoding = String(req.headers["content-encoding"] ?? "identity").toLowerCase();
     let records: Uint8Array[];
     receiving.add(req);
@@ -181,6 +224,7 @@ export async function serveIntake(options: IntakeOptions): Promise<void> {
       // Refused at once (too large): permanent, unlike a delivery failure.
       if (!await shipper.put(data, settles?.[i])) state.refused++;
     }
+    release();
     await producer.flush();
     const counts = { records: state.records, failed: state.failed };
     if (state.failed === 0) return reply(res, 200, counts);
@@ -225,4 +269,34 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
     "content-length": encoder.encode(text).length,
   });
   res.end(text);
+}
+
+/**
+ * Requests read and held at once: `take` gives a promise of a slot (at once,
+ * or when one is released), or `undefined` when the line is full.
+ */
+class Slots {
+  #free: number;
+  readonly #line: (() => void)[] = [];
+  readonly #maxWaiting: number;
+
+  constructor(slots: number) {
+    this.#free = slots;
+    this.#maxWaiting = slots * WAITING_PER_SLOT;
+  }
+
+  take(): Promise<void> | undefined {
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    if (this.#line.length >= this.#maxWaiting) return undefined;
+    return new Promise((resolve) => this.#line.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#line.shift();
+    if (next) next();
+    else this.#free++;
+  }
 }

@@ -426,6 +426,7 @@ export async function main(argv: readonly string[], io: ShipIO = defaultIO()): P
             maxRecords: cfg.listenMaxRecords,
           },
           graceMs: cfg.listenGraceMs,
+          maxPending: cfg.listenMaxPending,
           shipper,
           producer,
           stopped: stopSwitch.wait(),

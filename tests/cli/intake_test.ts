@@ -209,4 +209,53 @@ describe("ship --listen: defaults, token, limits, shutdown", () => {
     assert.equal(slowSink.records.length, 1);
     await slowSink.close();
   });
+
+  it("--listen-max-pending bounds bodies held at once: the rest wait unread, past the line 503 busy", async () => {
+    sink.records.length = 0;
+    const { child, done, url } = await listen(sink.endpoint, "127.0.0.1:0", [
+      "--listen-max-pending",
+      "1",
+    ]);
+    const target = new URL(url);
+    // Holds the only slot: its body is still arriving.
+    const holder = request({
+      host: target.hostname,
+      port: target.port,
+      method: "POST",
+      path: "/",
+      headers: { "transfer-encoding": "chunked" },
+    });
+    const holderAnswer = new Promise<number>((resolve, reject) => {
+      holder.on("error", reject);
+      holder.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+    });
+    holder.write('{"holder":1}\n');
+    await new Promise((r) => setTimeout(r, 500));
+    // 12 more: 8 may wait in line (8 per slot), 4 are turned away at once.
+    const others = Array.from({ length: 12 }, (_, i) => post(url, `{"other":${i}}\n`));
+    const busy: number[] = [];
+    const settled = others.map((p, i) => p.then((r) => (r.status === 503 && busy.push(i), r)));
+    await until(() => busy.length === 4);
+    for (const i of busy) {
+      const r = await settled[i];
+      assert.match(r.body.error, /^busy/);
+    }
+    assert.equal(sink.records.length, 0, "nothing shipped while the holder still sends");
+    holder.end('{"holder":2}\n');
+    assert.equal(await holderAnswer, 200);
+    const answers = await Promise.all(settled);
+    assert.equal(answers.filter((r) => r.status === 200).length, 8);
+    const shipped = sink.records.map((x) => new TextDecoder().decode(x)).sort();
+    assert.equal(shipped.length, 10);
+    assert.deepEqual(shipped.slice(0, 2), ['{"holder":1}', '{"holder":2}']);
+    assert.ok(
+      busy.every((i) => !shipped.includes(`{"other":${i}}`)),
+      "turned-away bodies ship nothing",
+    );
+    process.kill(child.pid!, "SIGTERM");
+    await done;
+  });
 });
