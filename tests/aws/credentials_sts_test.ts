@@ -242,6 +242,40 @@ describe("STS retries and failures", () => {
     }
   });
 
+  it("a skewed local clock is corrected from the answer and the call retried once, signed right", async () => {
+    for (const [offsetMs, withDate] of [[40 * 60_000, true], [-40 * 60_000, false]] as const) {
+      // Without a Date header, the time quoted in the message sets the clock.
+      const sts = await startFakeSts({
+        known: [SOURCE],
+        clockOffsetMs: offsetMs,
+        reply: (r) =>
+          r.verified && !r.verified.ok && !withDate
+            ? {
+              status: 403,
+              body: errorXml("SignatureDoesNotMatch", r.verified.message),
+              headers: { date: "" },
+            }
+            : undefined,
+      });
+      try {
+        const creds = await fromAssumeRole({
+          roleArn: ROLE,
+          stsEndpoint: sts.url,
+          source: fromStatic(SOURCE),
+          env: noEnv,
+          maxAttempts: 1,
+        })();
+        assert.equal(creds.accessKeyId, sts.issued[0].accessKeyId);
+        assert.equal(sts.requests.length, 2, "one refused, one retried");
+        assert.equal(sts.requests[0].verified?.ok, false);
+        assert.match(String(sts.requests[0].verified?.message), /Signature (expired|not yet)/);
+        assert.deepEqual(sts.requests[1].verified, { ok: true, accessKeyId: SOURCE.accessKeyId });
+      } finally {
+        await sts.close();
+      }
+    }
+  });
+
   it("network errors and timeouts are retryable StsErrors", async () => {
     // A closed loopback port: connection refused.
     const closed = await startFakeSts({ known: [] });

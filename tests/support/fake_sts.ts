@@ -49,6 +49,12 @@ export interface FakeStsOptions {
   issue?: (n: number) => IssuedCredentials;
   /** Overrides the reply to a request (errors, junk). */
   reply?: (record: StsRequestRecord, n: number) => StsReply;
+  /**
+   * The fake's clock runs this many ms ahead of the machine's: signatures are
+   * checked against it (15-minute window, as AWS) and `Date` headers carry it.
+   * @default {0}
+   */
+  clockOffsetMs?: number;
 }
 
 /** A running fake STS. */
@@ -103,7 +109,7 @@ export function errorXml(
 
 /** Starts a fake STS on a loopback port. */
 export async function startFakeSts(options: FakeStsOptions): Promise<FakeSts> {
-  const { known, region = "us-east-1" } = options;
+  const { known, region = "us-east-1", clockOffsetMs = 0 } = options;
   const requests: StsRequestRecord[] = [];
   const issued: IssuedCredentials[] = [];
   const issue = options.issue ?? ((n: number) => ({
@@ -127,6 +133,7 @@ export async function startFakeSts(options: FakeStsOptions): Promise<FakeSts> {
     const send = (status: number, xml: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, {
         "content-type": "text/xml",
+        date: new Date(Date.now() + clockOffsetMs).toUTCString(),
         "x-amzn-requestid": `hdr-${n}`,
         ...headers,
       });
@@ -142,6 +149,7 @@ export async function startFakeSts(options: FakeStsOptions): Promise<FakeSts> {
         {
           region,
           service: "sts",
+          now: new Date(Date.now() + clockOffsetMs),
         },
       );
     }

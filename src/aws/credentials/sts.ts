@@ -9,7 +9,8 @@
  */
 import { describeRedirect, isRedirect, NO_REDIRECTS } from "../redirect.ts";
 import { type DebugSink, debugSink } from "../debug.ts";
-import { redact } from "../errors.ts";
+import { isClockSkew, redact } from "../errors.ts";
+import { serverTimeFromMessage } from "../clock_skew.ts";
 import { Signer } from "../signer.ts";
 import type { AwsCredentials, CredentialProvider, FetchLike } from "../types.ts";
 import { cachedProvider } from "./cache.ts";
@@ -302,6 +303,10 @@ function stsClient(options: StsClientOptions): (call: StsCall) => Promise<AwsCre
   }
   const signer = new Signer({ service: "sts", region });
   const sink = debugSink(options.debug);
+  // Learnt from a clock-skew answer (its Date header, else the time its message
+  // quotes) and added to the local clock when signing, as for Kinesis calls.
+  let clockOffsetMs = 0;
+  let serverTime: number | undefined;
 
   async function once(
     call: StsCall,
@@ -317,7 +322,11 @@ function stsClient(options: StsClientOptions): (call: StsCall) => Promise<AwsCre
       "content-type": "application/x-www-form-urlencoded; charset=utf-8",
     };
     if (credentials) {
-      headers = await signer.sign({ method: "POST", url: endpoint, headers, body }, credentials);
+      headers = await signer.sign(
+        { method: "POST", url: endpoint, headers, body },
+        credentials,
+        new Date(Date.now() + clockOffsetMs),
+      );
     }
     const started = performance.now();
     let status = 0;
@@ -336,6 +345,8 @@ function stsClient(options: StsClientOptions): (call: StsCall) => Promise<AwsCre
         });
         status = response.status;
         requestId = response.headers.get("x-amzn-requestid") ?? undefined;
+        const date = Date.parse(response.headers.get("date") ?? "");
+        serverTime = Number.isFinite(date) ? date : undefined;
         if (isRedirect(response)) await response.body?.cancel().catch(() => {});
         else text = await response.text();
       } catch (error) {
@@ -387,10 +398,25 @@ function stsClient(options: StsClientOptions): (call: StsCall) => Promise<AwsCre
   return async (call) => {
     let credentials = await call.credentials?.();
     let refreshedSource = false;
+    let skewRetried = false;
     for (let attempt = 0;; attempt++) {
+      serverTime = undefined;
       try {
         return await once(call, attempt, credentials);
       } catch (error) {
+        // A signing date outside the server's window: correct the clock, retry once at once.
+        if (
+          error instanceof StsError && credentials && !skewRetried &&
+          isClockSkew(error.code, error.message)
+        ) {
+          const now = serverTime ?? serverTimeFromMessage(error.message);
+          if (now !== undefined) {
+            skewRetried = true;
+            clockOffsetMs = now - Date.now();
+            attempt--;
+            continue;
+          }
+        }
         if (!(error instanceof StsError) || attempt + 1 >= maxAttempts) throw error;
         // The source credentials expired between our cache check and STS: get new ones once.
         if (/^ExpiredToken(Exception)?$/.test(error.code) && call.credentials && !refreshedSource) {
