@@ -19,11 +19,37 @@ if (target === "aggregate") {
   const records: UserRecord[] = payloads.map((data) => ({ data }));
   for (let round = 0; round < 3; round++) {
     const t0 = performance.now();
-    const aggregator = new Aggregator({ targetBytes: 1_048_576, partitionKey: "k" });
+    const aggregator = new Aggregator(
+      args.default ? { partitionKey: "k" } : { targetBytes: 1_048_576, partitionKey: "k" },
+    );
     let count = 0;
     for (let i = 0; i < records.length; i++) if (aggregator.add(records[i])) count++;
     count += aggregator.flush().length;
     console.log(`aggregate: ${count} aggregates in ${(performance.now() - t0).toFixed(0)} ms`);
+  }
+} else if (target === "keyed") {
+  // Keyed mode as in aggregation.ts's ours-keyed: --keys distinct keys in round
+  // robin, an even --shards map, the default target size.
+  const { ShardMap } = await import("../../src/format/shard_map.ts");
+  const keyCount = Number(args.keys ?? 100_000);
+  const shards = Number(args.shards ?? 1000);
+  const step = (1n << 128n) / BigInt(shards);
+  const map = new ShardMap(Array.from({ length: shards }, (_, i) => ({
+    startingHashKey: `${step * BigInt(i)}`,
+    endingHashKey: `${i === shards - 1 ? (1n << 128n) - 1n : step * BigInt(i + 1) - 1n}`,
+  })));
+  const keys = Array.from({ length: keyCount }, (_, i) => `user-${i}-${(i * 7919) % 104729}`);
+  const records: UserRecord[] = payloads.map((data, i) => ({
+    data,
+    partitionKey: keys[i % keyCount],
+  }));
+  for (let round = 0; round < 3; round++) {
+    const t0 = performance.now();
+    const aggregator = new Aggregator({ keyed: true, shards: map });
+    let count = 0;
+    for (let i = 0; i < records.length; i++) if (aggregator.add(records[i])) count++;
+    count += aggregator.flush().length;
+    console.log(`keyed: ${count} aggregates in ${(performance.now() - t0).toFixed(0)} ms`);
   }
 } else if (target === "sign") {
   // Signatures of a PutRecord body with data of --bytes (default 1 KiB), hasher --hasher.

@@ -7,6 +7,7 @@
 import { AggregateBuilder } from "./builder.ts";
 import { RecordError, RecordTooLargeError } from "./errors.ts";
 import { KeyCache } from "./key_cache.ts";
+import { KeyedAggregateBuilder } from "./keyed_builder.ts";
 import { validatePartitionKey } from "./keys.ts";
 import {
   DEFAULT_MAX_RECORD_BYTES,
@@ -189,10 +190,10 @@ export class Aggregator {
   readonly #openedAt = new WeakMap<AggregatedRecord, number>();
   // Default mode: one open aggregate. Keyed mode: one per key or shard, oldest first.
   #current: AggregateBuilder | undefined;
-  readonly #open = new Map<string | number, AggregateBuilder>();
+  readonly #open = new Map<string | number, KeyedAggregateBuilder>();
   // With a shard map, the open aggregate of each shard, by shard index: an
   // array lookup instead of a Map lookup per record. Mirrors #open.
-  #byShard: (AggregateBuilder | undefined)[] = [];
+  #byShard: (KeyedAggregateBuilder | undefined)[] = [];
   #pendingRecords = 0;
   // Keyed mode: per-key facts (bytes, hash, shard), computed once per key.
   readonly #keys: KeyCache;
@@ -256,29 +257,41 @@ export class Aggregator {
   add(record: UserRecord): AggregatedRecord | undefined {
     checkData(record);
     const s = this.#s;
-    let group: string | number = 0;
-    let builder: AggregateBuilder | undefined;
-    let keyId = -1;
-    let hashKeyId = -1;
-    if (s.keyed) {
-      keyId = this.#keys.id(record.partitionKey);
-      if (record.explicitHashKey !== undefined) {
-        hashKeyId = this.#hashKeys.id(record.explicitHashKey);
-      }
-      group = this.#groupOf(keyId, hashKeyId);
-      builder = typeof group === "number" ? this.#byShard[group] : this.#open.get(group);
-    } else {
-      checkUnkeyed(record);
-      builder = this.#current;
-    }
-
-    let done: AggregatedRecord | undefined;
+    if (s.keyed) return this.#addKeyed(record);
+    checkUnkeyed(record);
+    const builder = this.#current;
     // A full builder is closed only below, after the record alone is known to fit:
     // closing it first and then throwing would drop the closed aggregate.
     const full = s.maxRecords !== Infinity && builder !== undefined && builder.count > 0 &&
       builder.count >= s.maxRecords;
+    if (builder && !full && builder.tryAdd(record, s.targetBytes) === 0) {
+      this.#pendingRecords++;
+      return undefined;
+    }
+    // Start a fresh aggregate; check the record alone first so nothing ships early for nothing.
+    const fresh = this.#newBuilder();
+    const alone = fresh.tryAdd(record, s.maxRecordBytes);
+    if (alone !== 0) throw new RecordTooLargeError(alone, s.maxRecordBytes);
+    fresh.startedAt = s.now();
+    const done = builder && builder.count > 0 ? this.#close(builder) : undefined;
+    this.#current = fresh;
+    this.#pendingRecords++;
+    return done;
+  }
+
+  /** {@link add} in keyed mode, after the data check. */
+  #addKeyed(record: UserRecord): AggregatedRecord | undefined {
+    const s = this.#s;
     const keys = this.#keys;
     const hashKeys = this.#hashKeys;
+    const keyId = keys.id(record.partitionKey);
+    const hashKeyId = record.explicitHashKey === undefined
+      ? -1
+      : hashKeys.id(record.explicitHashKey);
+    const group = this.#groupOf(keyId, hashKeyId);
+    const builder = typeof group === "number" ? this.#byShard[group] : this.#open.get(group);
+    const full = s.maxRecords !== Infinity && builder !== undefined && builder.count > 0 &&
+      builder.count >= s.maxRecords;
     if (
       builder && !full &&
       builder.tryAdd(record, s.targetBytes, keys, keyId, hashKeys, hashKeyId) === 0
@@ -286,22 +299,17 @@ export class Aggregator {
       this.#pendingRecords++;
       return undefined;
     }
-    // Start a fresh aggregate; check the record alone first so nothing ships early for nothing.
-    const fresh = this.#newBuilder(group, keyId, hashKeyId);
+    const fresh = this.#newKeyedBuilder(group, keyId, hashKeyId);
     const alone = fresh.tryAdd(record, s.maxRecordBytes, keys, keyId, hashKeys, hashKeyId);
     if (alone !== 0) throw new RecordTooLargeError(alone, s.maxRecordBytes);
     fresh.startedAt = s.now();
-    if (builder && builder.count > 0) done = this.#close(group, builder);
-    if (s.keyed) {
-      this.#open.delete(group);
-      this.#open.set(group, fresh);
-      if (typeof group === "number") this.#byShard[group] = fresh;
-      if (!done && this.#open.size > s.maxOpenAggregates) {
-        const [oldestGroup, oldest] = this.#open.entries().next().value!;
-        done = this.#close(oldestGroup, oldest);
-      }
-    } else {
-      this.#current = fresh;
+    let done = builder && builder.count > 0 ? this.#closeKeyed(group, builder) : undefined;
+    this.#open.delete(group);
+    this.#open.set(group, fresh);
+    if (typeof group === "number") this.#byShard[group] = fresh;
+    if (!done && this.#open.size > s.maxOpenAggregates) {
+      const [oldestGroup, oldest] = this.#open.entries().next().value!;
+      done = this.#closeKeyed(oldestGroup, oldest);
     }
     this.#pendingRecords++;
     return done;
@@ -313,22 +321,21 @@ export class Aggregator {
    */
   check(record: UserRecord): void {
     checkData(record);
-    let group: string | number = 0;
-    let keyId = -1;
-    let hashKeyId = -1;
+    let alone: number;
     if (this.#s.keyed) {
-      keyId = this.#keys.id(record.partitionKey);
-      if (record.explicitHashKey !== undefined) {
-        hashKeyId = this.#hashKeys.id(record.explicitHashKey);
-      }
+      const keyId = this.#keys.id(record.partitionKey);
+      const hashKeyId = record.explicitHashKey === undefined
+        ? -1
+        : this.#hashKeys.id(record.explicitHashKey);
       // Placement can refuse a record too (no open shard in the map covers it).
-      group = this.#groupOf(keyId, hashKeyId);
+      const group = this.#groupOf(keyId, hashKeyId);
+      // sizeWith leaves the keys unmarked, so open aggregates keep their table indexes.
+      alone = this.#newKeyedBuilder(group, keyId, hashKeyId)
+        .sizeWith(record, this.#keys, keyId, this.#hashKeys, hashKeyId);
     } else {
       checkUnkeyed(record);
+      alone = this.#newBuilder(true).sizeWith(record);
     }
-    // sizeWith leaves the keys unmarked, so open aggregates keep their table indexes.
-    const alone = this.#newBuilder(group, keyId, hashKeyId, true)
-      .sizeWith(record, this.#keys, keyId, this.#hashKeys, hashKeyId);
     if (alone > this.#s.maxRecordBytes) {
       throw new RecordTooLargeError(alone, this.#s.maxRecordBytes);
     }
@@ -346,16 +353,20 @@ export class Aggregator {
     return out;
   }
 
-  #close(group: string | number, builder: AggregateBuilder): AggregatedRecord {
-    if (this.#s.keyed) {
-      this.#open.delete(group);
-      if (typeof group === "number") this.#byShard[group] = undefined;
-    } else if (this.#current === builder) this.#current = undefined;
+  #close(builder: AggregateBuilder): AggregatedRecord {
+    if (this.#current === builder) this.#current = undefined;
     this.#pendingRecords -= builder.count;
     return this.#build(builder);
   }
 
-  #build(builder: AggregateBuilder): AggregatedRecord {
+  #closeKeyed(group: string | number, builder: KeyedAggregateBuilder): AggregatedRecord {
+    this.#open.delete(group);
+    if (typeof group === "number") this.#byShard[group] = undefined;
+    this.#pendingRecords -= builder.count;
+    return this.#build(builder);
+  }
+
+  #build(builder: AggregateBuilder | KeyedAggregateBuilder): AggregatedRecord {
     const aggregate = builder.build();
     this.#openedAt.set(aggregate, builder.startedAt);
     return aggregate;
@@ -394,21 +405,22 @@ export class Aggregator {
       return shard;
     }
     // Explicit hash keys route on their own, apart from partition keys.
-    return cache.group[id] ??= hashKeyId >= 0 ? `#${cache.keys[id]}` : `k${cache.keys[id]}`;
+    return hashKeyId >= 0 ? `#${cache.keys[id]}` : `k${cache.keys[id]}`;
   }
 
-  #newBuilder(
+  /** Default mode's next aggregate; a `probe` only sizes a record. */
+  #newBuilder(probe = false): AggregateBuilder {
+    const s = this.#s;
+    // A probe takes the longest hash key, and spends no placement.
+    const hashKey = s.placeAggregate && probe ? LONGEST_HASH_KEY : s.placeAggregate?.();
+    return new AggregateBuilder(s.partitionKey ?? crypto.randomUUID(), hashKey);
+  }
+
+  #newKeyedBuilder(
     group: string | number,
     keyId: number,
     hashKeyId: number,
-    probe = false,
-  ): AggregateBuilder {
-    const s = this.#s;
-    if (!s.keyed) {
-      // A probe only sizes a record: the longest hash key, and no placement spent.
-      const hashKey = s.placeAggregate && probe ? LONGEST_HASH_KEY : s.placeAggregate?.();
-      return new AggregateBuilder(s.partitionKey ?? crypto.randomUUID(), hashKey, false);
-    }
+  ): KeyedAggregateBuilder {
     const map = this.#shardMap;
     // Any hash key inside the shard routes the aggregate there; its start is at hand.
     const outerHashKey = map && typeof group === "number"
@@ -417,7 +429,7 @@ export class Aggregator {
       ? this.#hashKeys.keys[hashKeyId]
       : undefined;
     const keys = this.#keys;
-    return new AggregateBuilder(keys.keys[keyId], outerHashKey, true, keys.bytes[keyId]);
+    return new KeyedAggregateBuilder(keys.keys[keyId], keys.byteLength[keyId], outerHashKey);
   }
 }
 

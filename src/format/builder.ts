@@ -8,7 +8,6 @@
 import { PbfWriter } from "pbf";
 import { bytesFieldSize, FRAMING_BYTES, MAGIC, varintSize } from "./limits.ts";
 import { utf8 } from "./keys.ts";
-import type { KeyCache } from "./key_cache.ts";
 import { md5 } from "./md5.ts";
 import type { AggregatedRecord, UserRecord } from "./record.ts";
 
@@ -31,15 +30,11 @@ const DATA_KEY = (DATA << 3) | WIRE_BYTES;
 // micro_copy.ts: loop/set 0.53 at 8 B, 1.15 at 16 B, 10.8 at 200 B).
 const SMALL_COPY = 16;
 
-let nextBuilderId = 1;
-
 /**
- * Builds one aggregate. In shared-key mode every inner record points at the
- * outer key (index 0), and at the outer explicit hash key (index 0) when there
- * is one, which keeps KCL's hash-range check trivially safe. In
- * own-key mode each record's key and explicit hash key go into the tables; the
- * caller passes their ids in a {@link KeyCache}, which also remembers each key's
- * index in the last aggregate that took it, so no per-aggregate map is needed.
+ * Builds one default-mode aggregate: every inner record points at the outer
+ * key (index 0), and at the outer explicit hash key (index 0) when there is
+ * one, which keeps KCL's hash-range check trivially safe. Keyed mode, where
+ * records keep their own keys, uses {@link KeyedAggregateBuilder}.
  */
 export class AggregateBuilder {
   /** The outer (PutRecord) partition key. */
@@ -49,48 +44,31 @@ export class AggregateBuilder {
   /** When the first record went in, on the aggregator's clock; for linger. */
   startedAt = 0;
 
-  // A number, not the builder itself, marks table entries: a reference would
-  // keep shipped aggregates (and their records) alive from the key cache.
-  readonly #id = nextBuilderId++;
-  readonly #ownKeys: boolean;
   readonly #keys: Uint8Array[] = [];
   readonly #hashKeys: Uint8Array[] = [];
   readonly #records: UserRecord[] = [];
-  // Per-record table indices; only own-key mode needs them.
-  readonly #keyIndex: number[] = [];
-  // Allocated at the first record with an explicit hash key; -1 means none.
-  #hashKeyIndex: number[] | undefined;
   readonly #outerKeyBytes: number;
-  // Shared-key mode with an outer explicit hash key: every inner record points
-  // at hash key entry 0 too, so all of them hash where the aggregate lands.
+  // With an outer explicit hash key every inner record points at hash key
+  // entry 0 too, so all of them hash where the aggregate lands.
   readonly #sharedHashKey: boolean;
   #messageBytes = 0;
 
   /**
-   * @param partitionKey the outer key; in shared-key mode also table entry 0
-   * @param explicitHashKey the outer explicit hash key
-   * @param ownKeys whether inner records keep their own keys
-   * @param encodedKey `partitionKey`'s UTF-8 bytes, when the caller has them
+   * @param partitionKey the outer key, also table entry 0
+   * @param explicitHashKey the outer explicit hash key, also hash key table entry 0
    */
-  constructor(
-    partitionKey: string,
-    explicitHashKey: string | undefined,
-    ownKeys: boolean,
-    encodedKey: Uint8Array = utf8(partitionKey),
-  ) {
+  constructor(partitionKey: string, explicitHashKey: string | undefined) {
     this.partitionKey = partitionKey;
     this.explicitHashKey = explicitHashKey;
-    this.#ownKeys = ownKeys;
+    const encodedKey = utf8(partitionKey);
     this.#outerKeyBytes = encodedKey.length;
-    this.#sharedHashKey = !ownKeys && explicitHashKey !== undefined;
-    if (!ownKeys) {
-      this.#keys.push(encodedKey);
-      this.#messageBytes = bytesFieldSize(encodedKey.length);
-      if (explicitHashKey !== undefined) {
-        const hashKey = utf8(explicitHashKey);
-        this.#hashKeys.push(hashKey);
-        this.#messageBytes += bytesFieldSize(hashKey.length);
-      }
+    this.#sharedHashKey = explicitHashKey !== undefined;
+    this.#keys.push(encodedKey);
+    this.#messageBytes = bytesFieldSize(encodedKey.length);
+    if (explicitHashKey !== undefined) {
+      const hashKey = utf8(explicitHashKey);
+      this.#hashKeys.push(hashKey);
+      this.#messageBytes += bytesFieldSize(hashKey.length);
     }
   }
 
@@ -107,96 +85,19 @@ export class AggregateBuilder {
   /**
    * Adds `record` if the aggregate then stays within `cap` bytes, and returns 0.
    * Otherwise changes nothing and returns the size the aggregate would have had.
-   * In own-key mode `keys`/`keyId` name the record's partition key, and
-   * `hashKeys`/`hashKeyId` its explicit hash key (id -1: none).
    */
-  tryAdd(
-    record: UserRecord,
-    cap: number,
-    keys?: KeyCache,
-    keyId = -1,
-    hashKeys?: KeyCache,
-    hashKeyId = -1,
-  ): number {
-    let tableBytes = 0;
-    let keyIndex = 0;
-    let hashKeyIndex = this.#sharedHashKey ? 0 : -1;
-    let newKey = false;
-    let newHashKey = false;
-    const id = this.#id;
-    if (this.#ownKeys) {
-      if (keys!.tableOwner[keyId] === id) keyIndex = keys!.tableIndex[keyId];
-      else {
-        newKey = true;
-        keyIndex = this.#keys.length;
-        tableBytes += bytesFieldSize(keys!.bytes[keyId].length);
-      }
-      if (hashKeyId >= 0) {
-        if (hashKeys!.tableOwner[hashKeyId] === id) hashKeyIndex = hashKeys!.tableIndex[hashKeyId];
-        else {
-          newHashKey = true;
-          hashKeyIndex = this.#hashKeys.length;
-          tableBytes += bytesFieldSize(hashKeys!.bytes[hashKeyId].length);
-        }
-      }
-    }
-    const recordBytes = recordMessageSize(keyIndex, hashKeyIndex, record.data.length);
-    const grown = this.size + tableBytes + bytesFieldSize(recordBytes);
+  tryAdd(record: UserRecord, cap: number): number {
+    const grown = this.sizeWith(record);
     if (grown > cap) return grown;
-
-    if (newKey) {
-      keys!.tableOwner[keyId] = id;
-      keys!.tableIndex[keyId] = keyIndex;
-      this.#keys.push(keys!.bytes[keyId]);
-    }
-    if (newHashKey) {
-      hashKeys!.tableOwner[hashKeyId] = id;
-      hashKeys!.tableIndex[hashKeyId] = hashKeyIndex;
-      this.#hashKeys.push(hashKeys!.bytes[hashKeyId]);
-    }
-    if (this.#ownKeys) {
-      this.#keyIndex.push(keyIndex);
-      if (hashKeyIndex >= 0 && this.#hashKeyIndex === undefined) {
-        this.#hashKeyIndex = new Array<number>(this.#records.length).fill(-1);
-      }
-      this.#hashKeyIndex?.push(hashKeyIndex);
-    }
     this.#records.push(record);
     this.#messageBytes = grown - FRAMING_BYTES - this.#outerKeyBytes;
     return 0;
   }
 
-  /**
-   * The size this aggregate would have with `record` added, without adding it
-   * (and without marking the keys as in its table). Arguments as for {@link tryAdd}.
-   */
-  sizeWith(
-    record: UserRecord,
-    keys?: KeyCache,
-    keyId = -1,
-    hashKeys?: KeyCache,
-    hashKeyId = -1,
-  ): number {
-    let tableBytes = 0;
-    let keyIndex = 0;
-    let hashKeyIndex = this.#sharedHashKey ? 0 : -1;
-    if (this.#ownKeys) {
-      if (keys!.tableOwner[keyId] === this.#id) keyIndex = keys!.tableIndex[keyId];
-      else {
-        keyIndex = this.#keys.length;
-        tableBytes += bytesFieldSize(keys!.bytes[keyId].length);
-      }
-      if (hashKeyId >= 0) {
-        if (hashKeys!.tableOwner[hashKeyId] === this.#id) {
-          hashKeyIndex = hashKeys!.tableIndex[hashKeyId];
-        } else {
-          hashKeyIndex = this.#hashKeys.length;
-          tableBytes += bytesFieldSize(hashKeys!.bytes[hashKeyId].length);
-        }
-      }
-    }
-    const recordBytes = recordMessageSize(keyIndex, hashKeyIndex, record.data.length);
-    return this.size + tableBytes + bytesFieldSize(recordBytes);
+  /** The size this aggregate would have with `record` added, without adding it. */
+  sizeWith(record: UserRecord): number {
+    const recordBytes = recordMessageSize(0, this.#sharedHashKey ? 0 : -1, record.data.length);
+    return this.size + bytesFieldSize(recordBytes);
   }
 
   /** Encodes the aggregate into one right-sized buffer: magic, message, MD5. */
@@ -211,18 +112,11 @@ export class AggregateBuilder {
     for (const key of this.#keys) writeTableEntry(pbf, out, PARTITION_KEY_TABLE_KEY, key);
     for (const key of this.#hashKeys) writeTableEntry(pbf, out, EXPLICIT_HASH_KEY_TABLE_KEY, key);
     const records = this.#records;
-    const own = this.#ownKeys;
-    const keyIndexes = this.#keyIndex;
-    const hashKeyIndexes = this.#hashKeyIndex;
+    const keyIndex = 0;
+    const hashKeyIndex = this.#sharedHashKey ? 0 : -1;
     // Field keys go through writeVarint directly: writeTag would only compute them again.
     for (let i = 0; i < records.length; i++) {
       const data = records[i].data;
-      const keyIndex = own ? keyIndexes[i] : 0;
-      const hashKeyIndex = hashKeyIndexes !== undefined
-        ? hashKeyIndexes[i]
-        : this.#sharedHashKey
-        ? 0
-        : -1;
       pbf.writeVarint(RECORDS_KEY);
       pbf.writeVarint(recordMessageSize(keyIndex, hashKeyIndex, data.length));
       // Required even when 0: proto2 parsers (KCL) reject a record without it.
@@ -259,8 +153,7 @@ export class AggregateBuilder {
 
 /**
  * One key table entry. pbf's writeBytesField copies through a property per
- * byte; a local loop is several times faster for short keys, and keyed
- * aggregates carry one entry per distinct key.
+ * byte; a local loop is several times faster for short keys.
  */
 function writeTableEntry(pbf: PbfWriter, out: Uint8Array, fieldKey: number, key: Uint8Array) {
   pbf.writeVarint(fieldKey);

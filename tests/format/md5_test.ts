@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { md5, md5Key, md5Native, md5Portable, md5WasmReady } from "../../src/format/md5.ts";
-import { bytes, rng } from "../support/random.ts";
+import { md5Words } from "../../src/format/key_hash.ts";
+import { bytes, int, rng, text } from "../support/random.ts";
 
 describe("md5", () => {
   it("has a native MD5 on this runtime and picks it", () => {
@@ -41,5 +42,39 @@ describe("md5", () => {
       hex(md5(new TextEncoder().encode("message digest"))),
       "f96b697d7cb7938d525a2f31aaf161d0",
     );
+  });
+
+  it("md5Words (hand-written one-block MD5 for keys) equals node:crypto and noble, lengths 0..256, at any offset", () => {
+    const rand = rng(16);
+    const words = { w0: 0, w1: 0, w2: 0, w3: 0 };
+    const asBytes = () =>
+      [words.w0, words.w1, words.w2, words.w3].flatMap((
+        w,
+      ) => [w >>> 24, (w >>> 16) & 255, (w >>> 8) & 255, w & 255]);
+    for (let n = 0; n <= 256; n++) {
+      for (let t = 0; t < 8; t++) {
+        // Edge bytes too: all zeros, all 0xff, 0x80 (the padding byte).
+        const data = t === 0
+          ? new Uint8Array(n)
+          : t === 1
+          ? new Uint8Array(n).fill(255)
+          : t === 2
+          ? new Uint8Array(n).fill(0x80)
+          : bytes(rand, n);
+        const offset = int(rand, 0, 9);
+        const padded = new Uint8Array(offset + n + 5).fill(0xaa);
+        padded.set(data, offset);
+        md5Words(padded, words, offset, n);
+        assert.deepEqual(asBytes(), [...md5Native!(data)], `length ${n}, offset ${offset}`);
+        assert.deepEqual(asBytes(), [...md5Portable(data)], `length ${n}, offset ${offset}`);
+      }
+    }
+    // Multi-byte UTF-8 keys around the one-block limit (55 bytes).
+    const enc = new TextEncoder();
+    for (let i = 0; i < 500; i++) {
+      const key = enc.encode(text(rand, int(rand, 1, 40)));
+      md5Words(key, words);
+      assert.deepEqual(asBytes(), [...md5Portable(key)], `key of ${key.length} bytes`);
+    }
   });
 });
