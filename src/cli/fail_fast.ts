@@ -1,9 +1,9 @@
 /**
  * Stopping early when nothing can succeed. Watching every PutRecord attempt:
  * while none has succeeded yet, when the first attempts all failed the same
- * way that retrying cannot fix (DNS name not found, connection refused on
- * every retry, a TLS certificate, access denied, stream not found, keys not
- * recognised), the run stops with that reason and a hint instead of retrying
+ * way that retrying cannot fix (DNS name not found, connection refused or
+ * no answer on every retry, a TLS certificate, access denied, stream not
+ * found, keys not recognised), the run stops with that reason and a hint instead of retrying
  * every chunk to exhaustion. After the first success it never fires:
  * transient faults later on keep their retries.
  * @module
@@ -30,6 +30,13 @@ export const FAIL_FAST: Readonly<Record<string, Verdict>> = {
     what: "connection refused",
     hint: "nothing listens there: check --endpoint (or AWS_ENDPOINT_URL_KINESIS / " +
       "AWS_ENDPOINT_URL) and that the service is running",
+    minRetry: 2,
+  },
+  TimeoutError: {
+    what: "no answer in time",
+    hint: "the endpoint accepts connections but never answers: check that --endpoint is a " +
+      "Kinesis endpoint and what sits in between (proxy, firewall); --request-timeout sets " +
+      "how long each attempt waits",
     minRetry: 2,
   },
   ENOTFOUND: {

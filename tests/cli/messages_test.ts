@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Sink, startSink } from "./kinesis_sink.ts";
@@ -49,6 +49,40 @@ describe("ship: failures that say why", () => {
     );
     assert.equal(dead.length, 5000);
     assert.match(dead[0], /connection refused \(ECONNREFUSED\)/);
+  });
+
+  it("an endpoint that accepts and never answers stops early after a chunk's third attempt (exit 1)", async () => {
+    // Takes the connection and the request, never answers.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => {
+      held.push(socket);
+      socket.on("data", () => {});
+    });
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const r = await runShip(
+        [
+          "--endpoint",
+          `http://127.0.0.1:${port}`,
+          "--stream-name",
+          "s",
+          "--request-timeout",
+          "300ms",
+          "--json",
+        ],
+        { stdin: lines(2000) },
+      );
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /stopped early.*no complete response within 300 ms/);
+      assert.match(r.stderr, /hint: .*never answers/);
+      const summary = JSON.parse(r.stdout);
+      assert.equal(summary.recordsFailed, 2000);
+      assert.equal(summary.stoppedEarly.attempts >= 3, true);
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   });
 
   it("a host name that does not resolve is named as such (exit 1)", async () => {
