@@ -262,9 +262,10 @@ export class Aggregator {
     const builder = this.#current;
     // A full builder is closed only below, after the record alone is known to fit:
     // closing it first and then throwing would drop the closed aggregate.
-    const full = s.maxRecords !== Infinity && builder !== undefined && builder.count > 0 &&
-      builder.count >= s.maxRecords;
-    if (builder && !full && builder.tryAdd(record, s.targetBytes) === 0) {
+    if (
+      builder !== undefined && builder.count < s.maxRecords &&
+      builder.tryAdd(record, s.targetBytes) === 0
+    ) {
       this.#pendingRecords++;
       return undefined;
     }
@@ -413,7 +414,12 @@ export class Aggregator {
     const s = this.#s;
     // A probe takes the longest hash key, and spends no placement.
     const hashKey = s.placeAggregate && probe ? LONGEST_HASH_KEY : s.placeAggregate?.();
-    return new AggregateBuilder(s.partitionKey ?? crypto.randomUUID(), hashKey);
+    return new AggregateBuilder(
+      s.partitionKey ?? crypto.randomUUID(),
+      hashKey,
+      s.targetBytes,
+      s.maxRecords,
+    );
   }
 
   #newKeyedBuilder(

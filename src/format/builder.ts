@@ -1,40 +1,46 @@
 /**
- * One aggregate under construction, with its exact size known at every step.
+ * One default-mode aggregate, encoded as its records arrive, with its exact
+ * size known at every step (tests assert predicted = encoded for every case).
  *
- * Size accounting mirrors the encoder field by field, so the predicted size is
- * the encoded size: tests assert equality for every case.
+ * Every inner record points at the outer key (table index 0), and at the outer
+ * explicit hash key when there is one, so the tables are fixed when the
+ * aggregate opens: each record is written into the aggregate's buffer at
+ * `tryAdd` time, in one pass, and finishing it is one MD5. Layout: magic, key
+ * tables, records, digest. Keyed mode has `keyed_builder.ts`.
+ *
+ * The fields are written by hand rather than through pbf: per record they are
+ * a few constant bytes and two varints, and a single pass into a buffer sized
+ * up front needs none of pbf's growth and length patching.
  * @module
  */
-import { PbfWriter } from "pbf";
-import { bytesFieldSize, FRAMING_BYTES, MAGIC, varintSize } from "./limits.ts";
+import { bytesFieldSize, DIGEST_BYTES, MAGIC, varintSize } from "./limits.ts";
 import { utf8 } from "./keys.ts";
 import { md5 } from "./md5.ts";
 import type { AggregatedRecord, UserRecord } from "./record.ts";
 
-const PARTITION_KEY_TABLE = 1;
-const EXPLICIT_HASH_KEY_TABLE = 2;
-const RECORDS = 3;
-const PARTITION_KEY_INDEX = 1;
-const EXPLICIT_HASH_KEY_INDEX = 2;
-const DATA = 3;
-const WIRE_BYTES = 2;
-const WIRE_VARINT = 0;
-// Field keys: (field number << 3) | wire type.
-const RECORDS_KEY = (RECORDS << 3) | WIRE_BYTES;
-const PARTITION_KEY_TABLE_KEY = (PARTITION_KEY_TABLE << 3) | WIRE_BYTES;
-const EXPLICIT_HASH_KEY_TABLE_KEY = (EXPLICIT_HASH_KEY_TABLE << 3) | WIRE_BYTES;
-const PARTITION_KEY_INDEX_KEY = (PARTITION_KEY_INDEX << 3) | WIRE_VARINT;
-const EXPLICIT_HASH_KEY_INDEX_KEY = (EXPLICIT_HASH_KEY_INDEX << 3) | WIRE_VARINT;
-const DATA_KEY = (DATA << 3) | WIRE_BYTES;
+// Field keys, (field number << 3) | wire type: AggregatedRecord.partition_key_table (1),
+// .explicit_hash_key_table (2), .records (3); Record.partition_key_index (1),
+// .explicit_hash_key_index (2), .data (3).
+const PARTITION_KEY_TABLE_KEY = 0x0a;
+const EXPLICIT_HASH_KEY_TABLE_KEY = 0x12;
+const RECORDS_KEY = 0x1a;
+const PARTITION_KEY_INDEX_KEY = 0x08;
+const EXPLICIT_HASH_KEY_INDEX_KEY = 0x10;
+const DATA_KEY = 0x1a;
 // Below this many bytes a plain loop copies faster than `set` (scripts/bench/
 // micro_copy.ts: loop/set 0.53 at 8 B, 1.15 at 16 B, 10.8 at 200 B).
 const SMALL_COPY = 16;
+// A finished aggregate keeps its buffer (a view, no copy) unless more than this
+// share of it is unused; then it gets a right-sized copy, so a small aggregate
+// (a linger flush) never pins a target-sized buffer.
+const SLACK_SHARE = 1 / 16;
 
 /**
- * Builds one default-mode aggregate: every inner record points at the outer
- * key (index 0), and at the outer explicit hash key (index 0) when there is
- * one, which keeps KCL's hash-range check trivially safe. Keyed mode, where
- * records keep their own keys, uses {@link KeyedAggregateBuilder}.
+ * Builds one default-mode aggregate: its buffer is allocated at the first
+ * record, sized for `capacity` (the target), and the finished aggregate's
+ * `data` is a view of it. Outer key and outer explicit hash key are table
+ * entry 0; every inner record writes index 0 explicitly (proto2 parsers such
+ * as KCL's reject a record without `partition_key_index`).
  */
 export class AggregateBuilder {
   /** The outer (PutRecord) partition key. */
@@ -44,32 +50,49 @@ export class AggregateBuilder {
   /** When the first record went in, on the aggregator's clock; for linger. */
   startedAt = 0;
 
-  readonly #keys: Uint8Array[] = [];
-  readonly #hashKeys: Uint8Array[] = [];
   readonly #records: UserRecord[] = [];
   readonly #outerKeyBytes: number;
-  // With an outer explicit hash key every inner record points at hash key
-  // entry 0 too, so all of them hash where the aggregate lands.
-  readonly #sharedHashKey: boolean;
-  #messageBytes = 0;
+  // Magic and table entries: the first bytes of the buffer.
+  readonly #header: Uint8Array;
+  // Index fields per record: partition key index, and explicit hash key index
+  // when there is an outer explicit hash key (tag + one-byte 0 each).
+  readonly #indexBytes: number;
+  // Buffer bytes (Kinesis bytes less the outer key) the target allows.
+  readonly #capacity: number;
+  readonly #maxRecords: number;
+  #buf: Uint8Array | undefined;
+  // End of the message so far: magic + tables + records.
+  #end: number;
 
   /**
-   * @param partitionKey the outer key, also table entry 0
-   * @param explicitHashKey the outer explicit hash key, also hash key table entry 0
+   * @param partitionKey the outer key, table entry 0
+   * @param explicitHashKey the outer explicit hash key, table entry 0 of its table
+   * @param capacity the target size in Kinesis bytes (data + outer key): the buffer's size
+   * @param maxRecords the aggregator's record limit, to size the buffer when it is small
    */
-  constructor(partitionKey: string, explicitHashKey: string | undefined) {
+  constructor(
+    partitionKey: string,
+    explicitHashKey: string | undefined,
+    capacity: number,
+    maxRecords = Infinity,
+  ) {
     this.partitionKey = partitionKey;
     this.explicitHashKey = explicitHashKey;
-    const encodedKey = utf8(partitionKey);
-    this.#outerKeyBytes = encodedKey.length;
-    this.#sharedHashKey = explicitHashKey !== undefined;
-    this.#keys.push(encodedKey);
-    this.#messageBytes = bytesFieldSize(encodedKey.length);
-    if (explicitHashKey !== undefined) {
-      const hashKey = utf8(explicitHashKey);
-      this.#hashKeys.push(hashKey);
-      this.#messageBytes += bytesFieldSize(hashKey.length);
-    }
+    const key = utf8(partitionKey);
+    const hashKey = explicitHashKey === undefined ? undefined : utf8(explicitHashKey);
+    this.#outerKeyBytes = key.length;
+    const header = new Uint8Array(
+      MAGIC.length + bytesFieldSize(key.length) +
+        (hashKey ? bytesFieldSize(hashKey.length) : 0),
+    );
+    header.set(MAGIC, 0);
+    let pos = writeBytesField(header, MAGIC.length, PARTITION_KEY_TABLE_KEY, key);
+    if (hashKey) pos = writeBytesField(header, pos, EXPLICIT_HASH_KEY_TABLE_KEY, hashKey);
+    this.#header = header;
+    this.#end = header.length;
+    this.#indexBytes = hashKey ? 4 : 2;
+    this.#capacity = capacity - key.length;
+    this.#maxRecords = maxRecords;
   }
 
   /** Number of user records inside. */
@@ -79,7 +102,14 @@ export class AggregateBuilder {
 
   /** Bytes Kinesis would count for this aggregate now: framing + message + outer key. */
   get size(): number {
-    return FRAMING_BYTES + this.#messageBytes + this.#outerKeyBytes;
+    return this.#end + DIGEST_BYTES + this.#outerKeyBytes;
+  }
+
+  /** The size this aggregate would have with `record` added, without adding it. */
+  sizeWith(record: UserRecord): number {
+    const n = record.data.length;
+    const inner = this.#indexBytes + 1 + varintSize(n) + n;
+    return this.#end + 1 + varintSize(inner) + inner + DIGEST_BYTES + this.#outerKeyBytes;
   }
 
   /**
@@ -87,89 +117,97 @@ export class AggregateBuilder {
    * Otherwise changes nothing and returns the size the aggregate would have had.
    */
   tryAdd(record: UserRecord, cap: number): number {
-    const grown = this.sizeWith(record);
+    const data = record.data;
+    const n = data.length;
+    const inner = this.#indexBytes + 1 + varintSize(n) + n;
+    const start = this.#end;
+    const end = start + 1 + varintSize(inner) + inner;
+    const grown = end + DIGEST_BYTES + this.#outerKeyBytes;
     if (grown > cap) return grown;
+    let buf = this.#buf;
+    if (buf === undefined || end + DIGEST_BYTES > buf.length) buf = this.#grow(end + DIGEST_BYTES);
+    let pos = start;
+    buf[pos++] = RECORDS_KEY;
+    // Two-byte lengths (128 B..16 KiB records) inline: the common case.
+    if (inner >= 0x80 && inner < 0x4000) {
+      buf[pos++] = inner | 0x80;
+      buf[pos++] = inner >>> 7;
+    } else pos = writeVarint(buf, pos, inner);
+    buf[pos++] = PARTITION_KEY_INDEX_KEY;
+    buf[pos++] = 0;
+    if (this.#indexBytes === 4) {
+      buf[pos++] = EXPLICIT_HASH_KEY_INDEX_KEY;
+      buf[pos++] = 0;
+    }
+    buf[pos++] = DATA_KEY;
+    if (n >= 0x80 && n < 0x4000) {
+      buf[pos++] = n | 0x80;
+      buf[pos++] = n >>> 7;
+    } else pos = writeVarint(buf, pos, n);
+    if (n < SMALL_COPY) { for (let b = 0; b < n; b++) buf[pos++] = data[b]; }
+    else buf.set(data, pos);
+    this.#end = end;
     this.#records.push(record);
-    this.#messageBytes = grown - FRAMING_BYTES - this.#outerKeyBytes;
     return 0;
   }
 
-  /** The size this aggregate would have with `record` added, without adding it. */
-  sizeWith(record: UserRecord): number {
-    const recordBytes = recordMessageSize(0, this.#sharedHashKey ? 0 : -1, record.data.length);
-    return this.size + bytesFieldSize(recordBytes);
+  /**
+   * A buffer with room for `needed` bytes, holding what is written so far.
+   * The first one is target-sized (or sized for `maxRecords` records like the
+   * first, when that is less), so growing happens only past a small
+   * `maxRecords` estimate or for a lone record over the target.
+   */
+  #grow(needed: number): Uint8Array {
+    const old = this.#buf;
+    let length: number;
+    if (old === undefined) {
+      const perRecord = needed - this.#end;
+      const expected = this.#end + perRecord * this.#maxRecords + DIGEST_BYTES;
+      length = Math.max(needed, Math.min(this.#capacity, expected));
+    } else {
+      length = Math.max(needed, Math.min(this.#capacity, old.length * 2));
+    }
+    const buf = new Uint8Array(length);
+    if (old === undefined) buf.set(this.#header, 0);
+    else buf.set(old.subarray(0, this.#end), 0);
+    this.#buf = buf;
+    return buf;
   }
 
-  /** Encodes the aggregate into one right-sized buffer: magic, message, MD5. */
+  /** Finishes the aggregate: appends the MD5 of the message and hands out the bytes. */
   build(): AggregatedRecord {
-    const messageBytes = this.#messageBytes;
-    const out = new Uint8Array(FRAMING_BYTES + messageBytes);
-    out.set(MAGIC, 0);
-    // The buffer is exact, so pbf never reallocates: its 4-byte varint headroom
-    // always lands inside the 16-byte digest slot that follows the message.
-    const pbf = new PbfWriter(out);
-    pbf.pos = MAGIC.length;
-    for (const key of this.#keys) writeTableEntry(pbf, out, PARTITION_KEY_TABLE_KEY, key);
-    for (const key of this.#hashKeys) writeTableEntry(pbf, out, EXPLICIT_HASH_KEY_TABLE_KEY, key);
-    const records = this.#records;
-    const keyIndex = 0;
-    const hashKeyIndex = this.#sharedHashKey ? 0 : -1;
-    // Field keys go through writeVarint directly: writeTag would only compute them again.
-    for (let i = 0; i < records.length; i++) {
-      const data = records[i].data;
-      pbf.writeVarint(RECORDS_KEY);
-      pbf.writeVarint(recordMessageSize(keyIndex, hashKeyIndex, data.length));
-      // Required even when 0: proto2 parsers (KCL) reject a record without it.
-      pbf.writeVarint(PARTITION_KEY_INDEX_KEY);
-      pbf.writeVarint(keyIndex);
-      if (hashKeyIndex >= 0) {
-        pbf.writeVarint(EXPLICIT_HASH_KEY_INDEX_KEY);
-        pbf.writeVarint(hashKeyIndex);
-      }
-      pbf.writeVarint(DATA_KEY);
-      pbf.writeVarint(data.length);
-      let pos = pbf.pos;
-      if (data.length < SMALL_COPY) { for (let b = 0; b < data.length; b++) out[pos++] = data[b]; }
-      else {
-        out.set(data, pos);
-        pos += data.length;
-      }
-      pbf.pos = pos;
-    }
-    const end = MAGIC.length + messageBytes;
-    if (pbf.pos !== end || pbf.buf !== out) {
-      throw new Error(`Aggregate size accounting is off: predicted ${end}, wrote ${pbf.pos}`);
-    }
-    out.set(md5(out.subarray(MAGIC.length, end)), end);
+    const end = this.#end;
+    const length = end + DIGEST_BYTES;
+    const buf = this.#buf ?? this.#grow(length);
+    buf.set(md5(buf.subarray(MAGIC.length, end)), end);
+    const data = buf.length - length > buf.length * SLACK_SHARE
+      ? buf.slice(0, length)
+      : buf.subarray(0, length);
+    // The buffer now belongs to the aggregate: this builder must not write again.
+    this.#buf = undefined;
     return {
-      data: out,
+      data,
       partitionKey: this.partitionKey,
       explicitHashKey: this.explicitHashKey,
-      records,
-      size: out.length + this.#outerKeyBytes,
+      records: this.#records,
+      size: length + this.#outerKeyBytes,
     };
   }
 }
 
-/**
- * One key table entry. pbf's writeBytesField copies through a property per
- * byte; a local loop is several times faster for short keys.
- */
-function writeTableEntry(pbf: PbfWriter, out: Uint8Array, fieldKey: number, key: Uint8Array) {
-  pbf.writeVarint(fieldKey);
-  pbf.writeVarint(key.length);
-  let pos = pbf.pos;
-  if (key.length < SMALL_COPY) { for (let b = 0; b < key.length; b++) out[pos++] = key[b]; }
-  else {
-    out.set(key, pos);
-    pos += key.length;
+/** Writes `n` (0 ≤ n < 2^31) as a varint at `pos`; returns the position after it. */
+function writeVarint(buf: Uint8Array, pos: number, n: number): number {
+  while (n > 0x7f) {
+    buf[pos++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
   }
-  pbf.pos = pos;
+  buf[pos++] = n;
+  return pos;
 }
 
-/** Bytes of one `Record` message body. */
-function recordMessageSize(keyIndex: number, hashKeyIndex: number, dataLength: number): number {
-  let size = 1 + varintSize(keyIndex) + bytesFieldSize(dataLength);
-  if (hashKeyIndex >= 0) size += 1 + varintSize(hashKeyIndex);
-  return size;
+function writeBytesField(buf: Uint8Array, pos: number, fieldKey: number, bytes: Uint8Array) {
+  buf[pos++] = fieldKey;
+  pos = writeVarint(buf, pos, bytes.length);
+  buf.set(bytes, pos);
+  return pos + bytes.length;
 }
