@@ -38,6 +38,11 @@ export interface Entry {
   wake: (() => void) | undefined;
 }
 
+/** Whether `entry` is a KPL aggregate (an unaggregated entry's data is its record's own). */
+export function isAggregate(entry: Entry): boolean {
+  return entry.records.length > 1 || entry.data !== entry.records[0]?.data;
+}
+
 /** Fields of a new entry; the delivery state starts empty. */
 export type EntryInit = Omit<Entry, "attempts" | "readyAt" | "retryDelayMs" | "done" | "wake">;
 

@@ -173,6 +173,17 @@ export interface KinesisProducerOptions {
    */
   aggregation?: Aggregation;
   /**
+   * When the producer describes the stream at all (`aggregation: "auto"`,
+   * strict order, keyed or spreading with listed shards, a record limit above
+   * 1 MiB), it describes it again at most this often while records flow, in
+   * ms: a stream that turned service-managed (`AUTO`), resharded or changed
+   * its record limit is followed within this time even when no put answer
+   * shows it. `DescribeStreamSummary` allows 20 calls per second per account:
+   * 1,200 producers at the default. 0: only on the answers that show a change.
+   * @default {60000}
+   */
+  describeIntervalMs?: number;
+  /**
    * Collection: when several aggregates are ready at once (the in-flight
    * window is full, or a linger cut many), send them in one PutRecords, up to
    * 500 entries and `maxRequestBytes`. Each stays atomic: only failed entries
@@ -332,6 +343,8 @@ export interface ResolvedOptions {
   spread: boolean;
   /** The caller's maxRecordBytes, when set (else the stream's limit applies). */
   maxRecordBytesWish: number | undefined;
+  /** Describe the stream again at most this often while records flow (ms); 0: never on a timer. */
+  describeIntervalMs: number;
   /** Said once each: stream facts that change what the producer does. */
   onWarning: (message: string) => void;
   collect: boolean;
@@ -414,7 +427,13 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
     random = Math.random,
     collect = true,
     maxRequestBytes = DEFAULT_PUT_RECORDS_LIMITS.maxBytes,
+    describeIntervalMs = 60_000,
   } = options;
+  if (!(describeIntervalMs >= 0)) {
+    throw new RangeError(
+      `Cannot set describeIntervalMs to ${describeIntervalMs}: it must be 0 or more`,
+    );
+  }
   const aggregationWish = resolveAggregation(options.aggregation);
   const spread = options.spreadOverShards ?? false;
   if (typeof spread !== "boolean") {
@@ -473,6 +492,7 @@ export function resolveOptions(options: KinesisProducerOptions): ResolvedOptions
     autoShards,
     spread,
     maxRecordBytesWish: options.maxRecordBytes,
+    describeIntervalMs,
     onWarning: options.onWarning ?? ((message) => logger.warn(`[kinesis-kpl] ${message}`)),
     collect,
     requestLimits: { maxEntries: DEFAULT_PUT_RECORDS_LIMITS.maxEntries, maxBytes: maxRequestBytes },

@@ -15,7 +15,7 @@ import { RecordError, RecordTooLargeError } from "../format/errors.ts";
 import type { AggregatedRecord, UserRecord } from "../format/record.ts";
 import type { TimerHandle } from "./clock.ts";
 import { shardPredictor } from "./congestion.ts";
-import { createEntry, type Entry, markSettled, whenSettled } from "./entry.ts";
+import { createEntry, type Entry, isAggregate, markSettled, whenSettled } from "./entry.ts";
 import { abortable, Scheduler } from "./scheduler.ts";
 import { checkUnaggregated, unaggregatedEntry } from "./unaggregated.ts";
 import { ProducerClosedError } from "./errors.ts";
@@ -148,6 +148,12 @@ export class KinesisProducer {
       refused: () => this.#configError !== undefined,
       unpackHeld: () => {
         for (const entry of this.#held.splice(0)) this.#unpack(entry);
+      },
+      unpackQueued: () => {
+        for (const entry of this.#scheduler.drain()) {
+          if (isAggregate(entry)) this.#unpack(entry);
+          else this.#scheduler.push(entry);
+        }
       },
       open: () => {
         this.#ready = true;
@@ -492,6 +498,7 @@ export class KinesisProducer {
   }
 
   #enqueue(aggregate: AggregatedRecord): void {
+    this.#stream.tick();
     let cost = 0;
     for (const record of aggregate.records) cost += recordCost(record);
     const entry = createEntry({

@@ -11,7 +11,7 @@ import { partitionKeyHash } from "../format/keys.ts";
 import { bigintToWords, type ShardMap } from "../format/shard_map.ts";
 import { DEFAULT_MAX_RECORD_BYTES } from "../format/limits.ts";
 import { type Congestion, shardPredictor } from "./congestion.ts";
-import type { Entry } from "./entry.ts";
+import { type Entry, isAggregate } from "./entry.ts";
 import type { ResolvedOptions } from "./options.ts";
 import {
   decide,
@@ -41,6 +41,8 @@ export interface StreamHost {
   refused(): boolean;
   /** Re-admits the records of held (unsent) aggregates one by one. */
   unpackHeld(): void;
+  /** Re-admits the records of queued, not yet sent aggregates one by one. */
+  unpackQueued(): void;
   /** Lets puts in and sends what was held. */
   open(): void;
   /** Whether `entry` is still unsettled. */
@@ -60,6 +62,8 @@ export class StreamAwareness {
   readonly #facts: StreamFacts;
   #describing = false;
   #lastRefresh: StreamSnapshot | undefined;
+  // When the next refresh on a timer is due (clock ms); set once the stream is first described.
+  #refreshDueAt = Infinity;
   // Spreading: the map the credits belong to, and each shard's credit.
   #spreadMap: ShardMap | undefined;
   #spreadCredit = new Float64Array(0);
@@ -122,11 +126,24 @@ export class StreamAwareness {
     }
   }
 
+  /**
+   * Called as aggregates are cut (so only while records flow): describes the
+   * stream again once `describeIntervalMs` has passed since the last look.
+   */
+  tick(): void {
+    if (this.#refreshDueAt === Infinity) return;
+    const now = this.#o.clock.now();
+    if (now < this.#refreshDueAt) return;
+    this.#refreshDueAt = now + this.#o.describeIntervalMs;
+    this.#describer!.refresh()?.then((snap) => this.#applyRefresh(snap), () => {});
+  }
+
   #applyFirst(snap: StreamSnapshot): void {
     const o = this.#o;
     const host = this.#host;
     const facts = this.#facts;
     this.#recordSnapshot(snap);
+    if (o.describeIntervalMs > 0) this.#refreshDueAt = o.clock.now() + o.describeIntervalMs;
     const decision = decide(
       { aggregation: o.aggregationWish, ordered: o.ordered, maxRecordBytes: o.maxRecordBytesWish },
       snap.check,
@@ -175,9 +192,16 @@ export class StreamAwareness {
     const o = this.#o;
     const host = this.#host;
     this.#recordSnapshot(snap);
-    if (snap.summary?.recordDistributionStrategy === "AUTO" && o.aggregationWish === "auto") {
+    if (
+      snap.summary?.recordDistributionStrategy === "AUTO" && o.aggregationWish === "auto" &&
+      o.aggregation === "on"
+    ) {
+      // KCL would drop aggregates stored here: what is not sent yet goes out unaggregated.
+      host.cutAggregates();
       o.aggregation = "off";
       this.#facts.aggregating = false;
+      host.unpackQueued();
+      host.pump();
     }
     if (snap.summary && !host.refused()) {
       const decision = decide(
@@ -280,7 +304,7 @@ export class StreamAwareness {
     // A shard the map does not know proves it stale: refresh past the rate limit.
     const unknown = (this.#o.shards?.indexOfShardId(shardId) ?? -1) < 0;
     const refresh = this.#describer?.refresh(unknown);
-    const aggregated = entry.records.length > 1 || entry.data !== entry.records[0]?.data;
+    const aggregated = isAggregate(entry);
     // Only a map the producer keeps itself can be trusted after a refresh; a
     // single record is safe on any shard.
     if (!aggregated || !this.#o.autoShards || !this.#o.keyed) {

@@ -256,6 +256,58 @@ describe("stream awareness", () => {
     assert.ok(f.stored.every((r) => r.sequenceNumberForOrdering === undefined));
   });
 
+  it("a stream that turns AUTO mid-run is noticed on the timer; what is not sent yet goes out unaggregated", async () => {
+    const f = await start({});
+    const t = offsetClock();
+    const { p, warnings, failures } = producer(f, {
+      clock: t.clock,
+      describeIntervalMs: 60_000,
+      lingerMs: 50,
+    });
+    for (let i = 0; i < 50; i++) await p.put(`before-${i}`);
+    await p.flush();
+    assert.equal(f.calls.DescribeStreamSummary, 1);
+    assert.ok(f.stored.every((r) => hasMagic(r.data)), "aggregated while USER_PARTITION_KEY");
+    const sentBefore = f.stored.length;
+    // No put answer shows the change: on AUTO, aggregates are stored without complaint.
+    f.update({ strategy: "AUTO" });
+    t.advance(30_000);
+    for (let i = 0; i < 20; i++) await p.put(`early-${i}`);
+    await p.flush();
+    assert.equal(f.calls.DescribeStreamSummary, 1, "not yet due");
+    t.advance(31_000);
+    // Records open in an aggregate when the refresh lands are unpacked.
+    for (let i = 0; i < 20; i++) await p.put(`late-${i}`);
+    await until(() => p.stats.stream?.aggregating === false, "AUTO learned on the timer");
+    for (let i = 0; i < 20; i++) await p.put(`after-${i}`);
+    await p.close();
+    assert.deepEqual(failures, []);
+    assert.equal(f.calls.DescribeStreamSummary, 2);
+    const later = f.stored.slice(sentBefore);
+    const aggregatedLater = later.filter((r) => hasMagic(r.data));
+    // Only what was cut before the answer came may have gone out aggregated.
+    const unpacked = later.filter((r) => !hasMagic(r.data)).map((r) => dec.decode(r.data));
+    for (let i = 0; i < 20; i++) assert.ok(unpacked.includes(`after-${i}`), `after-${i} plain`);
+    assert.ok(aggregatedLater.length <= 2, `${aggregatedLater.length} aggregates after the change`);
+    const all = storedText(f).sort();
+    assert.equal(all.length, 110);
+    assert.equal(new Set(all).size, 110, "nothing twice");
+    assert.ok(warnings.some((w) => /AUTO/.test(w)), warnings.join("; "));
+  });
+
+  it("describeIntervalMs 0: no describe on a timer", async () => {
+    const f = await start({});
+    const t = offsetClock();
+    const { p } = producer(f, { clock: t.clock, describeIntervalMs: 0 });
+    await p.put("a");
+    await p.flush();
+    t.advance(3_600_000);
+    await p.put("b");
+    await p.close();
+    assert.equal(f.calls.DescribeStreamSummary, 1);
+    assert.throws(() => producer(f, { describeIntervalMs: -1 }), RangeError);
+  });
+
   it("a 1.5 MiB record on a default (1 MiB) stream is refused at put", async () => {
     const f = await start({});
     const { p } = producer(f, { maxBufferedBytes: 8 * 1_048_576 });
