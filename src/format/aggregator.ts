@@ -66,6 +66,26 @@ export interface AggregatorOptions {
    */
   shards?: readonly ShardMapInput[] | ShardMap;
   /**
+   * Keyed mode without `shards`: how records without an explicit hash key are
+   * grouped.
+   * - `"hashRange"`: by their key's hash, into as many fixed, equal ranges of
+   *   the hash key space as `maxOpenAggregates` allows (a power of two, at
+   *   most 65,536). Every record in such an aggregate carries the range's
+   *   starting hash key as its explicit hash key, and so does the aggregate:
+   *   Kinesis stores it on the shard holding that key and KCL's range check
+   *   passes whatever the shard boundaries are. All records of a key share one
+   *   range, so they keep one shard and their order; but a range that a shard
+   *   boundary cuts lands whole on one side, so a few keys (about
+   *   (shards − 1) / (2 × ranges) of them) are stored on a neighbour of the
+   *   shard their own hash names, and consumers see the range's explicit hash key.
+   * - `"key"`: by key, each aggregate placed by its key as Kinesis would place
+   *   the record alone. Packs well only while at most `maxOpenAggregates`
+   *   keys are active: past that, nearly every record ships alone.
+   * Records with an explicit hash key are grouped by it either way.
+   * @default {"hashRange"}
+   */
+  withoutMap?: "hashRange" | "key";
+  /**
    * Accept a `shards` list that leaves part of the hash key space uncovered;
    * records hashing into a gap are refused with a {@link RecordError}.
    * @default {false}
@@ -99,6 +119,7 @@ interface Settings {
   placeAggregate: (() => string | undefined) | undefined;
   keyed: boolean;
   shardMap: ShardMap | undefined;
+  withoutMap: "hashRange" | "key";
   maxOpenAggregates: number;
   keyCacheSize: number;
   now: () => number;
@@ -113,6 +134,7 @@ function resolve(options: AggregatorOptions): Settings {
     keyed = false,
     shards,
     allowShardGaps = false,
+    withoutMap = "hashRange",
     maxOpenAggregates = 1024,
     keyCacheSize = 131_072,
     now = () => performance.now(),
@@ -137,6 +159,11 @@ function resolve(options: AggregatorOptions): Settings {
   if (!(maxOpenAggregates >= 1)) {
     throw new RangeError(
       `Cannot set maxOpenAggregates to ${maxOpenAggregates}: it must be at least 1`,
+    );
+  }
+  if (withoutMap !== "hashRange" && withoutMap !== "key") {
+    throw new RangeError(
+      `Cannot set withoutMap to ${JSON.stringify(withoutMap)}: it must be "hashRange" or "key"`,
     );
   }
   if (!Number.isInteger(keyCacheSize) || keyCacheSize < 1) {
@@ -164,6 +191,7 @@ function resolve(options: AggregatorOptions): Settings {
       : shards
       ? new ShardMap(shards, { allowGaps: allowShardGaps })
       : undefined,
+    withoutMap,
     maxOpenAggregates,
     keyCacheSize,
     now,
@@ -191,9 +219,13 @@ export class Aggregator {
   // Default mode: one open aggregate. Keyed mode: one per key or shard, oldest first.
   #current: AggregateBuilder | undefined;
   readonly #open = new Map<string | number, KeyedAggregateBuilder>();
-  // With a shard map, the open aggregate of each shard, by shard index: an
-  // array lookup instead of a Map lookup per record. Mirrors #open.
+  // The open aggregate of each shard (with a map) or hash range (without), by
+  // index: an array lookup instead of a Map lookup per record. Mirrors #open.
   #byShard: (KeyedAggregateBuilder | undefined)[] = [];
+  // Keyed mode without a map: log2 of the number of hash ranges, and each
+  // range's starting hash key (decimal), made as first needed.
+  readonly #rangeBits: number;
+  readonly #rangeStarts: string[] = [];
   #pendingRecords = 0;
   // Keyed mode: per-key facts (bytes, hash, shard), computed once per key.
   readonly #keys: KeyCache;
@@ -208,6 +240,7 @@ export class Aggregator {
     this.#shardMap = this.#s.shardMap;
     this.#keys = new KeyCache(false, this.#s.keyCacheSize);
     this.#hashKeys = new KeyCache(true, this.#s.keyCacheSize);
+    this.#rangeBits = Math.min(16, Math.floor(Math.log2(this.#s.maxOpenAggregates)));
   }
 
   /** The record limit in bytes this aggregator enforces. */
@@ -286,10 +319,9 @@ export class Aggregator {
     const keys = this.#keys;
     const hashKeys = this.#hashKeys;
     const keyId = keys.id(record.partitionKey);
-    const hashKeyId = record.explicitHashKey === undefined
-      ? -1
-      : hashKeys.id(record.explicitHashKey);
+    let hashKeyId = record.explicitHashKey === undefined ? -1 : hashKeys.id(record.explicitHashKey);
     const group = this.#groupOf(keyId, hashKeyId);
+    if (typeof group === "number" && !this.#shardMap) hashKeyId = this.#rangeHashKey(group);
     const builder = typeof group === "number" ? this.#byShard[group] : this.#open.get(group);
     const full = s.maxRecords !== Infinity && builder !== undefined && builder.count > 0 &&
       builder.count >= s.maxRecords;
@@ -325,11 +357,12 @@ export class Aggregator {
     let alone: number;
     if (this.#s.keyed) {
       const keyId = this.#keys.id(record.partitionKey);
-      const hashKeyId = record.explicitHashKey === undefined
+      let hashKeyId = record.explicitHashKey === undefined
         ? -1
         : this.#hashKeys.id(record.explicitHashKey);
       // Placement can refuse a record too (no open shard in the map covers it).
       const group = this.#groupOf(keyId, hashKeyId);
+      if (typeof group === "number" && !this.#shardMap) hashKeyId = this.#rangeHashKey(group);
       // sizeWith leaves the keys unmarked, so open aggregates keep their table indexes.
       alone = this.#newKeyedBuilder(group, keyId, hashKeyId)
         .sizeWith(record, this.#keys, keyId, this.#hashKeys, hashKeyId);
@@ -381,32 +414,45 @@ export class Aggregator {
     return this.#openedAt.get(aggregate);
   }
 
-  /** The group a keyed record joins: its shard under the map, else its key. */
+  /**
+   * The group a keyed record joins: its shard under the map (a number); else
+   * its explicit hash key (a string), or its hash range (a number), or with
+   * `withoutMap: "key"` its key (a string).
+   */
   #groupOf(keyId: number, hashKeyId: number): string | number {
+    const map = this.#shardMap;
+    if (!map) {
+      // Explicit hash keys route on their own, apart from partition keys.
+      if (hashKeyId >= 0) return `#${this.#hashKeys.keys[hashKeyId]}`;
+      if (this.#s.withoutMap === "key") return `k${this.#keys.keys[keyId]}`;
+    }
     const cache = hashKeyId >= 0 ? this.#hashKeys : this.#keys;
     const id = hashKeyId >= 0 ? hashKeyId : keyId;
-    const map = this.#shardMap;
+    // shard[id] holds the shard under a map, or the hash range without one.
+    if (cache.mapVersion[id] === this.#mapVersion) return cache.shard[id];
+    cache.hashOf(id);
+    const h = cache.hash;
+    const at = id * 4;
+    let group: number;
     if (map) {
-      let shard: number;
-      if (cache.mapVersion[id] === this.#mapVersion) shard = cache.shard[id];
-      else {
-        cache.hashOf(id);
-        const h = cache.hash;
-        const at = id * 4;
-        shard = map.indexOfWords(h[at], h[at + 1], h[at + 2], h[at + 3]);
-        cache.shard[id] = shard;
-        cache.mapVersion[id] = this.#mapVersion;
-      }
-      if (shard < 0) {
+      group = map.indexOfWords(h[at], h[at + 1], h[at + 2], h[at + 3]);
+      if (group < 0) {
         throw new RecordError(
           "InvalidExplicitHashKey",
           "Cannot place record: no open shard in the shard map covers its hash key",
         );
       }
-      return shard;
-    }
-    // Explicit hash keys route on their own, apart from partition keys.
-    return hashKeyId >= 0 ? `#${cache.keys[id]}` : `k${cache.keys[id]}`;
+    } else group = this.#rangeBits === 0 ? 0 : h[at] >>> (32 - this.#rangeBits);
+    cache.shard[id] = group;
+    cache.mapVersion[id] = this.#mapVersion;
+    return group;
+  }
+
+  /** Id in the explicit hash key cache of hash range `range`'s starting hash key. */
+  #rangeHashKey(range: number): number {
+    const start = this.#rangeStarts[range] ??= (BigInt(range) << BigInt(128 - this.#rangeBits))
+      .toString();
+    return this.#hashKeys.id(start);
   }
 
   /** Default mode's next aggregate; a `probe` only sizes a record. */

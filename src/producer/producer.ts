@@ -291,8 +291,8 @@ export class KinesisProducer {
     if (!this.#ready) this.#stream.start();
     // Before the stream is described, a record over the default limit may fit
     // the stream's own (MaxRecordSizeInKiB): it waits for the answer.
-    // Keyed mode waits for its shard map: grouped by key meanwhile, thousands
-    // of keys would ship as thousands of tiny aggregates.
+    // Keyed mode waits for its shard map: grouped by hash range meanwhile,
+    // some keys would land on a neighbour of their shard.
     const needsFacts = !this.#ready &&
       ((this.#o.autoShards && this.#o.aggregation === "on") ||
         (this.#o.maxRecordBytesWish === undefined && this.#tooLarge(record)));

@@ -23,6 +23,11 @@ import {
   type StreamSnapshot,
 } from "./stream_facts.ts";
 
+// Keyed mode without a map (the Aggregator's withoutMap: "hashRange"); the
+// README's Limits give the numbers.
+const NO_MAP =
+  "keyed mode groups records into 1,024 fixed hash ranges, each chunk and its records carrying the range's explicit hash key (KCL drops none; a key keeps one shard and its order, but with N shards about N/2,048 of keys land on a neighbour of their own shard)";
+
 /** What stream awareness may do to the producer's buffers. */
 export interface StreamHost {
   /** Scheduler windows, for the shard predictor and spreading's rates. */
@@ -158,8 +163,8 @@ export class StreamAwareness {
             snap.listing === "denied" ? " (kinesis:ListShards denied)" : ""
           }: spreadOverShards places chunks by random key instead; grant the permission or pass shards`
           : snap.listing === "denied"
-          ? "cannot list the stream's shards (kinesis:ListShards denied): keyed mode groups records by key, which packs far worse; grant the permission or pass shards"
-          : "cannot list the stream's shards: keyed mode groups records by key until a listing succeeds",
+          ? `cannot list the stream's shards (kinesis:ListShards denied): ${NO_MAP}; grant the permission or pass shards`
+          : `cannot list the stream's shards: ${NO_MAP} until a listing succeeds`,
       );
     }
     if (decision.error) {

@@ -58,7 +58,7 @@ export interface StreamFacts {
   maxRecordSizeInKiB?: number;
   /** Whether records are aggregated now. */
   aggregating: boolean;
-  /** Keyed mode: open shards in the map in use (0: none, grouping by key). */
+  /** Keyed mode: open shards in the map in use (0: none, grouping by hash range). */
   mapShards: number;
   /** How the last shard listing went: `"listed"`, `"denied"`, `"failed"` or `"none"`. */
   listing: "listed" | "denied" | "failed" | "none";

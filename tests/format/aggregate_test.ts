@@ -265,14 +265,14 @@ describe("aggregate: keys", () => {
     }
   });
 
-  it("keyed mode groups by key and keeps per-key order", () => {
+  it("keyed mode with withoutMap: key groups by key and keeps per-key order", () => {
     const rand = rng(7);
     const keys = ["a", "b", text(rand, 3), text(rand, 100)];
     const input: UserRecord[] = [];
     for (let i = 0; i < 2000; i++) {
       input.push({ data: bytes(rand, int(rand, 0, 500)), partitionKey: keys[int(rand, 0, 3)] });
     }
-    const aggs = aggregate(input, { keyed: true, targetBytes: 20_000 });
+    const aggs = aggregate(input, { keyed: true, withoutMap: "key", targetBytes: 20_000 });
     checkAggregates(aggs, input);
     const perKey = new Map<string, UserRecord[]>();
     for (const agg of aggs) {
@@ -338,7 +338,7 @@ describe("aggregate: keys", () => {
   });
 
   it("caps open aggregates in keyed mode by shipping the oldest", () => {
-    const agg = new Aggregator({ keyed: true, maxOpenAggregates: 2 });
+    const agg = new Aggregator({ keyed: true, withoutMap: "key", maxOpenAggregates: 2 });
     assert.equal(agg.add({ data: enc.encode("1"), partitionKey: "a" }), undefined);
     assert.equal(agg.add({ data: enc.encode("2"), partitionKey: "b" }), undefined);
     const shipped = agg.add({ data: enc.encode("3"), partitionKey: "c" });

@@ -337,15 +337,24 @@ describe("stream awareness", () => {
     assert.equal(f.readBack().dropped, 0);
   });
 
-  it("denied ListShards in keyed mode: groups by key, warns naming kinesis:ListShards, delivers", async () => {
-    const f = await start({ denyList: true });
+  it("denied ListShards in keyed mode: groups by hash range, warns naming kinesis:ListShards, KCL drops nothing, no cliff", async () => {
+    // 3,000 keys: grouped by key, more than the 1,024 open aggregates would ship
+    // nearly one record per aggregate; by hash range they pack.
+    const f = await start({ denyList: true, shards: 5 });
     const { p, warnings, failures } = producer(f, { keyed: true });
-    for (let i = 0; i < 100; i++) await p.put(`x${i}`, { partitionKey: `k${i % 10}` });
+    const payload = "x".repeat(200);
+    for (let i = 0; i < 20_000; i++) {
+      await p.put(`${i}${payload}`, { partitionKey: `k${i % 3000}` });
+    }
     await p.close();
     assert.deepEqual(failures, []);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /kinesis:ListShards/);
-    assert.equal(readBackSorted(f).length, 100);
+    assert.match(warnings[0], /hash range/);
+    const { records, dropped } = f.readBack();
+    assert.equal(dropped, 0, "KCL's range check passes on the stream's real shards");
+    assert.equal(records.length, 20_000);
+    assert.ok(f.stored.length <= 1024 + 20, `${f.stored.length} records stored`);
   });
 
   it("split and merge mid-run: stale aggregates KCL would drop are re-sent, the rest are not; every record read once", async () => {
