@@ -36,8 +36,8 @@ export interface StreamHost {
   cutAggregates(): void;
   /** Replaces the aggregator with one built from the current options. */
   rebuildAggregator(): void;
-  /** Groups later records by `map`; aggregates open under the old one become entries. */
-  regroup(map: ShardMap): void;
+  /** Groups later records by `map` (as without a map when `undefined`); aggregates open under the old one become entries. */
+  regroup(map: ShardMap | undefined): void;
   /** Starts calls for what is queued. */
   pump(): void;
   /** Lets puts in and fails every record held or waiting with `error`; later puts reject. */
@@ -62,8 +62,10 @@ export interface StreamHost {
 export class StreamAwareness {
   readonly #o: ResolvedOptions;
   readonly #host: StreamHost;
-  /** Absent when the stream need not or cannot be asked. */
-  readonly #describer: StreamDescriber | undefined;
+  /** Absent when the stream need not or cannot be asked (made later if a caller's map proves stale). */
+  #describer: StreamDescriber | undefined;
+  readonly #client: StreamFactsClient;
+  readonly #signal: AbortSignal;
   readonly #facts: StreamFacts;
   #describing = false;
   #lastRefresh: StreamSnapshot | undefined;
@@ -79,6 +81,8 @@ export class StreamAwareness {
     this.#o = o;
     this.#host = host;
     const facts = client as StreamFactsClient;
+    this.#client = facts;
+    this.#signal = signal;
     this.#facts = initialFacts(o.aggregation === "on");
     this.#facts.mapShards = o.shards?.size ?? 0;
     // Asked only when the answer can change what is sent: with aggregation
@@ -306,6 +310,9 @@ export class StreamAwareness {
    */
   wrongShard(entry: Entry, shardId: string, sequenceNumber: string): boolean {
     this.#facts.wrongShard++;
+    if (this.#o.keyed && !this.#o.autoShards && this.#o.shards && isAggregate(entry)) {
+      this.#adoptListing(shardId);
+    }
     // A shard the map does not know proves it stale: refresh past the rate limit.
     const unknown = (this.#o.shards?.indexOfShardId(shardId) ?? -1) < 0;
     const refresh = this.#describer?.refresh(unknown);
@@ -329,12 +336,48 @@ export class StreamAwareness {
     if (refresh) {
       refresh.then((snap) => {
         this.#applyRefresh(snap);
+        if (!snap.map && snap.listing !== "none") this.#groupWithoutMap();
         decideWith(snap.map ?? this.#o.shards);
       }, () => decideWith(this.#o.shards));
     } else {
       queueMicrotask(() => decideWith(this.#o.shards));
     }
     return true;
+  }
+
+  /**
+   * The caller's map is stale (a put landed elsewhere than it predicts), and
+   * aggregates grouped by it may hold records KCL drops. From now on the
+   * producer lists the shards itself, as with `shards: "auto"`.
+   */
+  #adoptListing(shardId: string): void {
+    const o = this.#o;
+    o.autoShards = true;
+    this.#describer ??= new StreamDescriber(this.#client, o.target, {
+      listShards: true,
+      now: () => o.clock.now(),
+      signal: this.#signal,
+    });
+    this.#describer.listShardsFromNowOn();
+    this.#warn(
+      `the shards passed are stale (a put landed on ${shardId}, which the map does not predict): ` +
+        'listing the stream\'s shards from now on; after resharding pass a fresh map, or shards: "auto"',
+    );
+  }
+
+  /**
+   * Listing failed while the map is known stale: group as without a map
+   * (every record then carries its aggregate's placement, right on any map).
+   */
+  #groupWithoutMap(): void {
+    if (!this.#o.shards) return;
+    this.#o.shards = undefined;
+    this.#facts.mapShards = 0;
+    this.#host.congestion.predictor = undefined;
+    this.#host.regroup(undefined);
+    this.#warn(
+      "cannot list the stream's shards while the map is stale: keyed mode groups records as without a map; grant kinesis:ListShards",
+    );
   }
 
   #warn(message: string): void {
@@ -350,6 +393,8 @@ export class StreamAwareness {
 
 /** Whether every record of `entry` hashes into `shardId`'s range in `map`. */
 function insideShard(entry: Entry, shardId: string, map: ShardMap | undefined): boolean {
+  // Records sharing the aggregate's own placement land with it on any map.
+  if (samePlacement(entry)) return true;
   const index = map?.indexOfShardId(shardId) ?? -1;
   if (!map || index < 0) return false;
   for (const record of entry.records) {
@@ -359,6 +404,19 @@ function insideShard(entry: Entry, shardId: string, map: ShardMap | undefined): 
       : partitionKeyHash(key);
     const w = bigintToWords(hash);
     if (!map.coversWords(index, w[0], w[1], w[2], w[3])) return false;
+  }
+  return true;
+}
+
+/** Whether every record of `entry` hashes exactly as the aggregate itself does. */
+function samePlacement(entry: Entry): boolean {
+  for (const record of entry.records) {
+    if (record.explicitHashKey !== undefined) {
+      if (record.explicitHashKey !== entry.explicitHashKey) return false;
+    } else if (
+      entry.explicitHashKey !== undefined ||
+      (record.partitionKey ?? entry.partitionKey) !== entry.partitionKey
+    ) return false;
   }
   return true;
 }

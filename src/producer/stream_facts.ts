@@ -241,6 +241,11 @@ export class StreamDescriber {
     this.#o = { minRefreshMs: 5000, ...options };
   }
 
+  /** Lists the open shards too from the next description on (a caller's map proved stale). */
+  listShardsFromNowOn(): void {
+    this.#o.listShards = true;
+  }
+
   /** The first description, made once. */
   describe(): Promise<StreamSnapshot> {
     this.#first ??= this.#run();

@@ -357,6 +357,59 @@ describe("stream awareness", () => {
     assert.ok(f.stored.length <= 1024 + 20, `${f.stored.length} records stored`);
   });
 
+  for (const denyList of [false, true]) {
+    it(
+      `a caller's own map gone stale by a split: ${
+        denyList
+          ? "listing denied, records are grouped as without a map and what KCL would drop is re-sent"
+          : "the producer lists the shards from then on; every record read once"
+      }`,
+      async () => {
+        const f = await start({ shards: 2, denyList });
+        const shards = f.shards.map((x) => ({
+          shardId: x.id,
+          startingHashKey: String(x.start),
+          endingHashKey: String(x.end),
+        }));
+        const { p, failures, warnings } = producer(f, { keyed: true, shards, lingerMs: 1 });
+        const want: string[] = [];
+        let n = 0;
+        const batch = async (count: number) => {
+          for (let i = 0; i < count; i++, n++) {
+            want.push(`c${n}`);
+            await p.put(`c${n}`, { partitionKey: `key-${n % 97}` });
+          }
+          await p.flush();
+        };
+        await batch(300);
+        assert.equal(f.calls.ListShards ?? 0, 0, "the caller's map is used as given");
+        f.split(f.shards[0].id);
+        f.split(f.shards[1].id);
+        await batch(600);
+        await batch(300);
+        await p.close();
+        assert.deepEqual(failures, []);
+        const { records, dropped } = f.readBack();
+        const read = records.map((r) => dec.decode(r.data));
+        // Nothing a KCL consumer would miss.
+        assert.deepEqual([...new Set(read)].sort(), [...want].sort());
+        assert.ok(p.stats.stream!.wrongShard > 0, "the stale map was noticed");
+        assert.ok((f.calls.ListShards ?? 0) >= 1, "and listing was tried");
+        assert.ok(warnings.some((w) => /shards passed are stale/.test(w)), warnings.join("; "));
+        if (denyList) {
+          // Re-sent whole: what KCL read of a stale aggregate may come twice.
+          assert.ok(
+            warnings.some((w) => /groups records as without a map/.test(w)),
+            warnings.join("; "),
+          );
+        } else {
+          assert.equal(read.length, want.length, "every record read once");
+          assert.equal(p.stats.stream!.recordsResent > 0, dropped > 0);
+        }
+      },
+    );
+  }
+
   it("split and merge mid-run: stale aggregates KCL would drop are re-sent, the rest are not; every record read once", async () => {
     const f = await start({ shards: 2 });
     const { p, failures } = producer(f, { keyed: true, lingerMs: 1 });
