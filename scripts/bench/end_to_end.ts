@@ -33,6 +33,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import aggModule from "aws-kinesis-agg";
 import { createHash } from "node:crypto";
 import { DEFAULT_TARGET_BYTES } from "../../src/format/limits.ts";
+import { nodeHttpFetch } from "../../src/runtime/node_http_fetch.ts";
 import { KinesisProducer } from "../../src/producer/producer.ts";
 import {
   cpuSeconds,
@@ -141,6 +142,7 @@ async function runContender(
       credentials: CREDENTIALS,
       protocol: contender === "ours-cbor" ? "cbor" : "json",
       concurrency: CONCURRENCY,
+      fetch: transportOverride(),
       onFailure: (f) => {
         failed += f.records.length;
         if (failed === f.records.length) console.error("delivery failed:", f.error);
@@ -224,6 +226,14 @@ async function runContender(
     peakRssMiB: peakRss / 2 ** 20,
     calls,
   };
+}
+
+// `--transport fetch|node-http` overrides the client's default transport (for comparisons).
+function transportOverride(): typeof globalThis.fetch | undefined {
+  const t = parseArgs(process.argv.slice(2)).transport;
+  if (t === "fetch") return (input, init) => globalThis.fetch(input, init);
+  if (t === "node-http") return nodeHttpFetch({ force: true });
+  return undefined;
 }
 
 /** The faster MD5 on a sample of `payloads`, with its name. */

@@ -39,6 +39,7 @@ import type {
 } from "./kinesis_types.ts";
 import { PUT_RECORDS_MAX_ENTRIES } from "./request_limits.ts";
 import { isStaticCredentials, RequestPath } from "./request_path.ts";
+import { nodeHttpFetch } from "../runtime/node_http_fetch.ts";
 import { Signer } from "./signer.ts";
 import type { KinesisProtocol, WireObject } from "./wire_codec.ts";
 import {
@@ -145,8 +146,9 @@ export class KinesisClient {
     }
     this.protocol = protocol;
     this.#debug = debugSink(debug);
-    // Wrapped so Workers never call fetch with a foreign `this`.
-    const fetchFn = fetch ?? ((input, init) => globalThis.fetch(input, init));
+    // Node: node:http (no body copy, no web streams; see node_http_fetch.ts). Elsewhere the
+    // global fetch, wrapped so Workers never call it with a foreign `this`.
+    const fetchFn = fetch ?? nodeHttpFetch() ?? ((input, init) => globalThis.fetch(input, init));
     this.#build = (region, endpoint) =>
       new RequestPath({
         endpoint,

@@ -600,6 +600,13 @@ export class KinesisProducer {
 
   /** Whether `record` is over the record limit known now (it may fit the stream's). */
   #tooLarge(record: UserRecord): boolean {
+    // A record far below the limit cannot be too large: skip the exact check (it builds
+    // a whole aggregate builder, for every record until the stream is described).
+    // Each key counts at most 3 UTF-8 bytes per UTF-16 unit, twice (table and outer key);
+    // 128 bytes cover magic, MD5, tags and varints.
+    const key = record.partitionKey ?? this.#o.partitionKey;
+    const keys = (key?.length ?? 36) * 6 + (record.explicitHashKey?.length ?? 0) * 2;
+    if (record.data.length + keys + 128 <= this.#o.maxRecordBytes) return false;
     try {
       if (this.#o.aggregation === "off") checkUnaggregated(record, this.#o);
       else this.#aggregator.check(record);
