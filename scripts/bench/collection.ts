@@ -36,6 +36,7 @@ import {
   runtimeName,
 } from "./common.ts";
 import { sinkControl, startSinkProcess } from "./end_to_end.ts";
+import { evenShardRanges } from "./sink.ts";
 
 /** Contender names. */
 export const COLLECTION_CONTENDERS = [
@@ -63,17 +64,6 @@ export interface CollectionRun {
   wallS: number;
   cpuS: number;
   calls: number;
-}
-
-function shardRanges(
-  n: number,
-): { shardId: string; startingHashKey: string; endingHashKey: string }[] {
-  const span = (1n << 128n) / BigInt(n);
-  return Array.from({ length: n }, (_, i) => ({
-    shardId: `shardId-${String(i).padStart(12, "0")}`,
-    startingHashKey: String(span * BigInt(i)),
-    endingHashKey: String(i === n - 1 ? (1n << 128n) - 1n : span * BigInt(i + 1) - 1n),
-  }));
 }
 
 async function runContender(
@@ -133,7 +123,7 @@ async function runContender(
       endpoint,
       credentials: CREDENTIALS,
       keyed: true,
-      shards: shardRanges(SHARDS),
+      shards: evenShardRanges(SHARDS),
       onFailure: (f) => (failed += f.records.length),
       ...options,
     });
@@ -145,6 +135,9 @@ async function runContender(
     }
     await producer.close();
     calls = producer.stats.calls;
+    // The sink places records as the map predicts: a wrong-shard answer would mean re-sends.
+    const wrongShard = producer.stats.stream?.wrongShard ?? 0;
+    if (wrongShard > 0) throw new Error(`${contender}: ${wrongShard} wrong-shard answers`);
     if (failed > 0 || producer.stats.recordsDelivered !== n) {
       throw new Error(
         `${contender}: ${failed} failed, ${producer.stats.recordsDelivered} delivered`,
@@ -189,7 +182,8 @@ export async function benchCollection(
   const n = options.records ?? 200_000;
   const rounds = options.rounds ?? 3;
   const log = options.log ?? (() => {});
-  const sink = await startSinkProcess(false);
+  // The sink places records on the same 64 shards, so answers name the predicted shard.
+  const sink = await startSinkProcess(false, SHARDS);
   const self = new URL(import.meta.url).pathname;
   const runs = new Map<CollectionContender, CollectionRun[]>(
     COLLECTION_CONTENDERS.map((c) => [c, []]),

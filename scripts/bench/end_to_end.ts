@@ -301,10 +301,13 @@ export interface EndToEndResult {
 }
 
 /** Starts the loopback sink in its own process. */
-export async function startSinkProcess(deep: boolean): Promise<{ url: string; stop(): void }> {
+export async function startSinkProcess(
+  deep: boolean,
+  shards?: number,
+): Promise<{ url: string; stop(): void }> {
   const [cmd, argv] = scriptCommand(
     new URL("./sink.ts", import.meta.url).pathname,
-    deep ? ["--deep"] : [],
+    [...(deep ? ["--deep"] : []), ...(shards ? ["--shards", String(shards)] : [])],
   );
   const child = spawn(cmd, argv, { stdio: ["pipe", "pipe", "inherit"] });
   const url = await new Promise<string>((resolve, reject) => {

@@ -6,7 +6,7 @@
  * aggregate's MD5 (the smoke run uses it; a full run skips it to stay cheap).
  *
  * Run it in its own process, so its CPU is never charged to the client:
- * `deno run -A scripts/bench/sink.ts [--port 0] [--deep]`. It prints
+ * `deno run -A scripts/bench/sink.ts [--port 0] [--deep] [--shards N]`. It prints
  * `BENCH_SINK http://127.0.0.1:<port>` and serves until stdin closes.
  *
  * Control: `GET /__stats` returns the counters as JSON; `POST /__reset` zeroes them.
@@ -144,8 +144,43 @@ function checkData(value: unknown, cbor: boolean): Uint8Array {
   return data;
 }
 
+/**
+ * `n` shards splitting the hash key space evenly (the layout the collection
+ * benchmark passes as its map), named as ListShards names them.
+ */
+export function evenShardRanges(
+  n: number,
+): { shardId: string; startingHashKey: string; endingHashKey: string }[] {
+  const span = (1n << 128n) / BigInt(n);
+  return Array.from({ length: n }, (_, i) => ({
+    shardId: `shardId-${String(i).padStart(12, "0")}`,
+    startingHashKey: String(span * BigInt(i)),
+    endingHashKey: String(i === n - 1 ? (1n << 128n) - 1n : span * BigInt(i + 1) - 1n),
+  }));
+}
+
+/** Which of `n` even shards a record lands on, as Kinesis places it (explicit hash key, else MD5 of the key). */
+function shardOf(n: number, partitionKey: string, explicitHashKey: unknown): number {
+  const hash = typeof explicitHashKey === "string"
+    ? BigInt(explicitHashKey)
+    : BigInt(`0x${createHash("md5").update(partitionKey).digest("hex")}`);
+  const index = Number(hash / ((1n << 128n) / BigInt(n)));
+  return Math.min(index, n - 1);
+}
+
 /** Starts the sink; resolves with its URL and a stop function. */
-export async function startBenchSink(options: { port?: number; deep?: boolean } = {}): Promise<{
+export async function startBenchSink(
+  options: {
+    port?: number;
+    deep?: boolean;
+    /**
+     * With a count, the sink is a stream of that many even shards: answers name
+     * the shard each record lands on, and ListShards lists them. Without,
+     * every answer names shard 0.
+     */
+    shards?: number;
+  } = {},
+): Promise<{
   url: string;
   stats(): SinkStats;
   reset(): void;
@@ -160,6 +195,11 @@ export async function startBenchSink(options: { port?: number; deep?: boolean } 
     SequenceNumber: "49590338271490256608559692538361571095921575989136588898",
   };
   const okRecordJson = JSON.stringify(OK_RECORD);
+  const shards = options.shards;
+  const placedRecord = (index: number) => ({
+    ShardId: `shardId-${String(index).padStart(12, "0")}`,
+    SequenceNumber: OK_RECORD.SequenceNumber,
+  });
   const okRecordCbor = encodeCbor(OK_RECORD);
 
   const fail = (res: http.ServerResponse, cbor: boolean, message: string) => {
@@ -235,6 +275,13 @@ export async function startBenchSink(options: { port?: number; deep?: boolean } 
           count(checkData(params.Data, cbor));
           stats.putRecordCalls++;
           res.writeHead(200, { "content-type": contentType, "x-amzn-requestid": "bench" });
+          if (shards) {
+            const placed = placedRecord(
+              shardOf(shards, params.PartitionKey as string, params.ExplicitHashKey),
+            );
+            res.end(cbor ? encodeCbor(placed) : JSON.stringify(placed));
+            return;
+          }
           res.end(cbor ? okRecordCbor : okRecordJson);
           return;
         }
@@ -248,6 +295,17 @@ export async function startBenchSink(options: { port?: number; deep?: boolean } 
             count(checkData(r.Data, cbor));
           }
           stats.putRecordsCalls++;
+          if (shards) {
+            const placed = {
+              FailedRecordCount: 0,
+              Records: (records as Record<string, unknown>[]).map((r) =>
+                placedRecord(shardOf(shards, r.PartitionKey as string, r.ExplicitHashKey))
+              ),
+            };
+            res.writeHead(200, { "content-type": contentType, "x-amzn-requestid": "bench" });
+            res.end(cbor ? encodeCbor(placed) : JSON.stringify(placed));
+            return;
+          }
           const cache = cbor ? putRecordsCbor : putRecordsJson;
           let answer = cache.get(records.length);
           if (!answer) {
@@ -273,11 +331,23 @@ export async function startBenchSink(options: { port?: number; deep?: boolean } 
               StreamARN: "arn:aws:kinesis:us-east-1:123456789012:stream/bench",
               StreamStatus: "ACTIVE",
               StreamModeDetails: { StreamMode: "PROVISIONED" },
-              OpenShardCount: 1,
+              OpenShardCount: shards ?? 1,
             },
           };
           res.writeHead(200, { "content-type": contentType, "x-amzn-requestid": "bench" });
           res.end(cbor ? encodeCbor(summary) : JSON.stringify(summary));
+          return;
+        }
+        if (target === "Kinesis_20131202.ListShards" && shards) {
+          const listed = {
+            Shards: evenShardRanges(shards).map((r) => ({
+              ShardId: r.shardId,
+              HashKeyRange: { StartingHashKey: r.startingHashKey, EndingHashKey: r.endingHashKey },
+              SequenceNumberRange: { StartingSequenceNumber: "0" },
+            })),
+          };
+          res.writeHead(200, { "content-type": contentType, "x-amzn-requestid": "bench" });
+          res.end(cbor ? encodeCbor(listed) : JSON.stringify(listed));
           return;
         }
         throw new ShapeError(`unexpected X-Amz-Target ${target}`);
@@ -303,7 +373,11 @@ export async function startBenchSink(options: { port?: number; deep?: boolean } 
 
 if (import.meta.main) {
   const args = parseArgs(process.argv.slice(2));
-  const sink = await startBenchSink({ port: args.port ? Number(args.port) : 0, deep: !!args.deep });
+  const sink = await startBenchSink({
+    port: args.port ? Number(args.port) : 0,
+    deep: !!args.deep,
+    shards: args.shards ? Number(args.shards) : undefined,
+  });
   process.stdout.write(`BENCH_SINK ${sink.url}\n`);
   // Serve until the parent closes our stdin (or goes away).
   process.stdin.on("end", () => sink.stop().then(() => process.exit(0)));
