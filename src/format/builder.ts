@@ -50,7 +50,11 @@ export class AggregateBuilder {
   /** When the first record went in, on the aggregator's clock; for linger. */
   startedAt = 0;
 
-  readonly #records: UserRecord[] = [];
+  // Preallocated at the first record for as many records like it as the
+  // buffer holds (growing by push copied each array about twice over), and
+  // trimmed to `#count` when the aggregate is built.
+  #records: UserRecord[] = [];
+  #count = 0;
   readonly #outerKeyBytes: number;
   // Magic and table entries: the first bytes of the buffer.
   readonly #header: Uint8Array;
@@ -97,7 +101,7 @@ export class AggregateBuilder {
 
   /** Number of user records inside. */
   get count(): number {
-    return this.#records.length;
+    return this.#count;
   }
 
   /** Bytes Kinesis would count for this aggregate now: framing + message + outer key. */
@@ -147,7 +151,10 @@ export class AggregateBuilder {
     if (n < SMALL_COPY) { for (let b = 0; b < n; b++) buf[pos++] = data[b]; }
     else buf.set(data, pos);
     this.#end = end;
-    this.#records.push(record);
+    const count = this.#count;
+    if (count < this.#records.length) this.#records[count] = record;
+    else this.#records.push(record);
+    this.#count = count + 1;
     return 0;
   }
 
@@ -164,6 +171,7 @@ export class AggregateBuilder {
       const perRecord = needed - this.#end;
       const expected = this.#end + perRecord * this.#maxRecords + DIGEST_BYTES;
       length = Math.max(needed, Math.min(this.#capacity, expected));
+      this.#records = new Array(Math.min(Math.ceil((length - this.#end) / perRecord), 65536));
     } else {
       length = Math.max(needed, Math.min(this.#capacity, old.length * 2));
     }
@@ -172,6 +180,13 @@ export class AggregateBuilder {
     else buf.set(old.subarray(0, this.#end), 0);
     this.#buf = buf;
     return buf;
+  }
+
+  /** The records, in order, without the preallocated tail. */
+  #trimmedRecords(): UserRecord[] {
+    const records = this.#records;
+    if (records.length !== this.#count) records.length = this.#count;
+    return records;
   }
 
   /** Finishes the aggregate: appends the MD5 of the message and hands out the bytes. */
@@ -189,7 +204,7 @@ export class AggregateBuilder {
       data,
       partitionKey: this.partitionKey,
       explicitHashKey: this.explicitHashKey,
-      records: this.#records,
+      records: this.#trimmedRecords(),
       size: length + this.#outerKeyBytes,
     };
   }
