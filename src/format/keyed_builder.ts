@@ -2,12 +2,14 @@
  * One keyed-mode aggregate under construction: records keep their own
  * partition keys (and explicit hash keys) through per-aggregate key tables.
  *
- * Each record is encoded as it is added, while its bytes are still in the CPU
- * caches: keyed mode keeps up to a thousand aggregates open, so by the time one
- * is built its records' data has long been evicted, and encoding then cost
- * three times default mode's build (170 against 47 ms for 300,000 × 200 B,
- * scripts/bench/profile.ts --target keyed). Key bytes go from the
- * {@link KeyCache}'s buffer straight into the table, with no per-key array.
+ * Key table entries and each record's header (everything but its data) are
+ * encoded as the record is added, key bytes straight from the
+ * {@link KeyCache}'s buffer; the data is copied once, at build. Copying the
+ * data at add time too (into pooled chunks) was measured and dropped: with
+ * 1,000 aggregates open it doubled the memory held (64 MB more for 300,000 ×
+ * 200 B), which set off a full garbage collection, and keyed mode took about
+ * 700 ms CPU against 600 this way (scripts/bench/aggregation.ts, 4 alternating
+ * rounds, Deno).
  * @module
  */
 import { bytesFieldSize, FRAMING_BYTES, MAGIC, varintSize } from "./limits.ts";
@@ -25,20 +27,7 @@ const DATA_KEY = (3 << 3) | 2;
 // Below this many bytes a plain loop copies faster than `set` (scripts/bench/
 // micro_copy.ts: loop/set 0.53 at 8 B, 1.15 at 16 B, 10.8 at 200 B).
 const SMALL_COPY = 16;
-// Records are encoded into chunks of this size, reused through a pool once
-// their aggregate is built. A doubling buffer per aggregate allocated and
-// zeroed 250 MB per 300,000 records across 1,000 open aggregates, and its
-// copies and the garbage collector took a third of keyed mode's time.
-const CHUNK = 16_384;
-// Chunks kept for reuse: 16 MiB.
-const POOL_LIMIT = 1024;
-const pool: Uint8Array[] = [];
 const EMPTY = new Uint8Array(0);
-
-function takeChunk(need: number): Uint8Array {
-  if (need > CHUNK) return new Uint8Array(need);
-  return pool.pop() ?? new Uint8Array(CHUNK);
-}
 
 // Starts at 1: 0 in KeyCache.tableOwner means "in no table".
 let nextBuilderId = 1;
@@ -68,13 +57,13 @@ export class KeyedAggregateBuilder {
   #hashKeyTable: Uint8Array = EMPTY;
   #hashKeyTableUsed = 0;
   #hashKeyCount = 0;
-  // Encoded records: full chunks (each used to chunkUsed[i]), then the current one.
-  readonly #chunks: Uint8Array[] = [];
-  readonly #chunkUsed: number[] = [];
-  #body: Uint8Array = EMPTY;
-  #bodyUsed = 0;
-  // Bytes in the full chunks.
-  #chunkBytes = 0;
+  // Each record's encoded header (all of its Record message but the data
+  // bytes), back to back, and each header's length.
+  #headers: Uint8Array = EMPTY;
+  #headersUsed = 0;
+  #headerLengths: Uint8Array = EMPTY;
+  // Bytes of the records field entries, data included.
+  #bodyBytes = 0;
 
   /**
    * @param partitionKey the outer key
@@ -94,8 +83,8 @@ export class KeyedAggregateBuilder {
 
   /** Bytes Kinesis would count for this aggregate now: framing + message + outer key. */
   get size(): number {
-    return FRAMING_BYTES + this.#keyTableUsed + this.#hashKeyTableUsed + this.#chunkBytes +
-      this.#bodyUsed + this.#outerKeyBytes;
+    return FRAMING_BYTES + this.#keyTableUsed + this.#hashKeyTableUsed + this.#bodyBytes +
+      this.#outerKeyBytes;
   }
 
   /**
@@ -174,37 +163,32 @@ export class KeyedAggregateBuilder {
       this.#hashKeyCount++;
       this.#addKeyEntry(hashKeys, hashKeyId, true);
     }
-    // The record: tag, length, key index (required even when 0: proto2 parsers
-    // such as KCL's reject a record without it), hash key index, data.
+    // The record's header: tag, length, key index (required even when 0:
+    // proto2 parsers such as KCL's reject a record without it), hash key
+    // index, data tag and length. The data is copied once, into the aggregate.
     const n = data.length;
-    let body = this.#body;
-    let pos = this.#bodyUsed;
-    const bytes = 1 + varintSize(inner) + inner;
-    if (pos + bytes > body.length) {
-      if (pos > 0) {
-        this.#chunks.push(body);
-        this.#chunkUsed.push(pos);
-        this.#chunkBytes += pos;
-      }
-      body = this.#body = takeChunk(bytes);
-      pos = 0;
+    const count = this.#records.length;
+    let headers = this.#headers;
+    let pos = this.#headersUsed;
+    // 5 varints of at most 5 bytes and 4 tags.
+    if (pos + 29 > headers.length) headers = this.#headers = grow(headers, pos, pos + 29);
+    if (count === this.#headerLengths.length) {
+      this.#headerLengths = grow(this.#headerLengths, count, count + 1);
     }
-    body[pos++] = RECORDS_KEY;
-    pos = writeVarint(body, pos, inner);
-    body[pos++] = PARTITION_KEY_INDEX_KEY;
-    pos = writeVarint(body, pos, keyIndex);
+    const start = pos;
+    headers[pos++] = RECORDS_KEY;
+    pos = writeVarint(headers, pos, inner);
+    headers[pos++] = PARTITION_KEY_INDEX_KEY;
+    pos = writeVarint(headers, pos, keyIndex);
     if (hashKeyIndex >= 0) {
-      body[pos++] = EXPLICIT_HASH_KEY_INDEX_KEY;
-      pos = writeVarint(body, pos, hashKeyIndex);
+      headers[pos++] = EXPLICIT_HASH_KEY_INDEX_KEY;
+      pos = writeVarint(headers, pos, hashKeyIndex);
     }
-    body[pos++] = DATA_KEY;
-    pos = writeVarint(body, pos, n);
-    if (n < SMALL_COPY) { for (let b = 0; b < n; b++) body[pos++] = data[b]; }
-    else {
-      body.set(data, pos);
-      pos += n;
-    }
-    this.#bodyUsed = pos;
+    headers[pos++] = DATA_KEY;
+    pos = writeVarint(headers, pos, n);
+    this.#headerLengths[count] = pos - start;
+    this.#headersUsed = pos;
+    this.#bodyBytes += pos - start + n;
     this.#records.push(record);
     return 0;
   }
@@ -213,25 +197,37 @@ export class KeyedAggregateBuilder {
   build(): AggregatedRecord {
     const keysEnd = MAGIC.length + this.#keyTableUsed;
     const hashKeysEnd = keysEnd + this.#hashKeyTableUsed;
-    const end = hashKeysEnd + this.#chunkBytes + this.#bodyUsed;
+    const end = hashKeysEnd + this.#bodyBytes;
     const out = new Uint8Array(end + 16);
     out.set(MAGIC, 0);
     out.set(this.#keyTable.subarray(0, this.#keyTableUsed), MAGIC.length);
     out.set(this.#hashKeyTable.subarray(0, this.#hashKeyTableUsed), keysEnd);
+    const records = this.#records;
+    const headers = this.#headers;
+    const lengths = this.#headerLengths;
     let pos = hashKeysEnd;
-    const chunks = this.#chunks;
-    chunks.push(this.#body);
-    this.#chunkUsed.push(this.#bodyUsed);
-    for (let i = 0; i < chunks.length; i++) {
-      const used = this.#chunkUsed[i];
-      out.set(chunks[i].subarray(0, used), pos);
-      pos += used;
-      if (chunks[i].length === CHUNK && pool.length < POOL_LIMIT) pool.push(chunks[i]);
+    let h = 0;
+    for (let i = 0; i < records.length; i++) {
+      const hEnd = h + lengths[i];
+      while (h < hEnd) out[pos++] = headers[h++];
+      const data = records[i].data;
+      const n = data.length;
+      if (n < SMALL_COPY) { for (let b = 0; b < n; b++) out[pos++] = data[b]; }
+      else {
+        out.set(data, pos);
+        pos += n;
+      }
+    }
+    if (pos !== end) {
+      throw new Error(`Aggregate size accounting is off: predicted ${end}, wrote ${pos}`);
     }
     out.set(md5(out.subarray(MAGIC.length, end)), end);
     // Built once: the buffers go now, the records travel with the aggregate.
-    this.#keyTable = this.#hashKeyTable = this.#body = EMPTY;
-    chunks.length = 0;
+    this.#keyTable =
+      this.#hashKeyTable =
+      this.#headers =
+      this.#headerLengths =
+        EMPTY;
     return {
       data: out,
       partitionKey: this.partitionKey,
