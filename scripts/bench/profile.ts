@@ -45,11 +45,17 @@ if (target === "aggregate") {
   }));
   for (let round = 0; round < 3; round++) {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const aggregator = new Aggregator({ keyed: true, shards: map });
     let count = 0;
     for (let i = 0; i < records.length; i++) if (aggregator.add(records[i])) count++;
     count += aggregator.flush().length;
-    console.log(`keyed: ${count} aggregates in ${(performance.now() - t0).toFixed(0)} ms`);
+    const cpu = process.cpuUsage(cpu0);
+    console.log(
+      `keyed: ${count} aggregates in ${(performance.now() - t0).toFixed(0)} ms, ${
+        ((cpu.user + cpu.system) / 1000).toFixed(0)
+      } ms CPU`,
+    );
   }
 } else if (target === "sign") {
   // Signatures of a PutRecord body with data of --bytes (default 1 KiB), hasher --hasher.
