@@ -1,7 +1,7 @@
 /**
  * Peak resident memory of `deno task ship` on a large file.
  *
- *   deno run -A scripts/bench/ship_memory.ts [--mb 1024] [--line 200] [--file PATH]
+ *   deno run -A scripts/bench/ship_memory.ts [--mb 1024] [--line 200] [--file PATH] [--probe]
  *
  * Writes a file of `--mb` MiB of ~`--line`-byte NDJSON lines (or uses `--file`),
  * starts a loopback PutRecord sink in this process (kinesis-mock is far too
@@ -9,10 +9,15 @@
  * CLI's peak RSS ("Maximum resident set size") with its summary. The CLI runs
  * as `deno task ship` does (its V8 flags, read from deno.json); extra CLI flags
  * for experiments come from `SHIP_MEMORY_EXTRA` ("--buffer-size 8m"). Without
- * `/usr/bin/time` it polls `/proc/<pid>/status` (VmHWM) instead.
+ * `/usr/bin/time` it polls `/proc/<pid>/status` (VmHWM) instead. It also
+ * reports the CLI's CPU seconds (user + system) and MiB per CPU second, the
+ * steadier speed measure on a shared machine. `--probe` runs the CLI under
+ * `ship_memory_probe.ts`, which samples `Deno.memoryUsage()` and adds the
+ * peaks of RSS, V8 heap and external (ArrayBuffer) memory, and their split at
+ * the RSS peak (`SHIP_PROBE_SERIES=<path>` writes the samples there).
  */
 import { spawn } from "node:child_process";
-import { existsSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { existsSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -26,7 +31,12 @@ const flag = (name: string, fallback: string) => {
 const mb = Number(flag("mb", "1024"));
 const lineBytes = Number(flag("line", "200"));
 const given = flag("file", "");
-const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+const probe = args.includes("--probe");
+// With --probe the CLI runs under ship_memory_probe.ts, which samples Deno.memoryUsage().
+const main = new URL(
+  probe ? "./ship_memory_probe.ts" : "../../src/cli/main.ts",
+  import.meta.url,
+).pathname;
 
 function writeInput(path: string): number {
   const fd = openSync(path, "w");
@@ -124,8 +134,18 @@ try {
 const peakKiB = useTime
   ? Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? 0)
   : polledKiB;
+// CPU of the CLI (user + system): on a shared machine a steadier measure than wall time.
+const cpuSeconds = useTime
+  ? Number(/User time \(seconds\): ([\d.]+)/.exec(stderr)?.[1] ?? NaN) +
+    Number(/System time \(seconds\): ([\d.]+)/.exec(stderr)?.[1] ?? NaN)
+  : NaN;
 const last = stdout.trim().split("\n").filter((l) => l.startsWith("{")).pop();
 const summary = last ? JSON.parse(last) : undefined;
+const probeLine = stderr.split("\n").find((l) => l.startsWith("probe "));
+const probed = probeLine ? JSON.parse(probeLine.slice("probe ".length)) : undefined;
+if (probed && process.env.SHIP_PROBE_SERIES) {
+  writeFileSync(process.env.SHIP_PROBE_SERIES, JSON.stringify(probed.series));
+}
 console.log(JSON.stringify(
   {
     inputMiB: mb,
@@ -142,6 +162,9 @@ console.log(JSON.stringify(
     putRecordCalls: summary?.putRecordCalls,
     sinkCalls: sink.calls,
     mibPerSecond: Number((mb / seconds).toFixed(1)),
+    cpuSeconds: Number(cpuSeconds.toFixed(1)),
+    mibPerCpuSecond: Number((mb / cpuSeconds).toFixed(1)),
+    ...(probed ? { probePeakMiB: probed.peakMiB, probeAtRssPeakMiB: probed.atRssPeakMiB } : {}),
   },
   null,
   2,

@@ -322,7 +322,10 @@ export class FileInput {
       if (chunk === null) break;
       read += chunk.length;
       o.shipper.counts.bytesRead += chunk.length;
+      // FileTail reads into fresh arrays: each is freed once its lines settle.
+      o.shipper.readChunks.read(chunk, t.splitter);
       for (const e of t.splitter.feed(chunk)) await this.#event(t, e, true);
+      if (t.splitter.pendingBytes === 0) o.shipper.readChunks.fed(t.splitter);
       if (read >= ROUND_BYTES) break;
     }
     const now = performance.now();
@@ -353,6 +356,7 @@ export class FileInput {
   /** Ships the line being collected, without its newline. */
   async #endLine(t: Tracked): Promise<void> {
     for (const e of t.splitter.end()) await this.#event(t, e, false);
+    this.#o.shipper.readChunks.fed(t.splitter);
   }
 
   async #event(t: Tracked, e: LineEvent, newline: boolean): Promise<void> {

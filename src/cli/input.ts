@@ -19,6 +19,12 @@ export interface InputSource {
   chunks(): AsyncIterator<Uint8Array>;
   /** Bytes handed out so far. */
   readonly offset: number;
+  /**
+   * True when every chunk is an array this source allocated and never touches
+   * again, so it may be freed (detached) once its lines settle; false for a
+   * runtime's pooled buffers.
+   */
+  readonly ownsChunks: boolean;
   /** Releases the file. */
   close(): Promise<void>;
 }
@@ -33,6 +39,7 @@ function describe(error: unknown): string {
 
 class FileInput implements InputSource {
   offset = 0;
+  readonly ownsChunks = true;
   constructor(readonly name: string, readonly handle: FileHandle) {}
 
   async *#read(): AsyncGenerator<Uint8Array> {
@@ -62,6 +69,8 @@ class FileInput implements InputSource {
 class StdinInput implements InputSource {
   readonly name = "-";
   offset = 0;
+  // Deno reads into our own arrays; Node's stream hands out its own (possibly pooled) buffers.
+  readonly ownsChunks = Boolean((globalThis as { Deno?: unknown }).Deno);
 
   async *#read(): AsyncGenerator<Uint8Array> {
     const deno = (globalThis as {

@@ -179,10 +179,12 @@ async function pumpInput(
     : async (events: Iterable<LineEvent>) => {
       for (const e of events) await handle(e);
     };
-  const chunks = source.chunks();
+  const reader = source.chunks();
+  // Read chunks are freed as their lines settle (ours only: see ReadChunks).
+  const chunks = source.ownsChunks ? shipper.readChunks : undefined;
   try {
     for (;;) {
-      const next = await stop.race(chunks.next());
+      const next = await stop.race(reader.next());
       if (next === undefined) {
         // Stopped: every whole line read has been handled; keep the cut-off rest too.
         if (splitter.pendingBytes > 0 || shipper.overflowing) {
@@ -193,15 +195,18 @@ async function pumpInput(
       }
       if (next.done) {
         await handleAll(splitter.end());
+        chunks?.fed(splitter);
         return true;
       }
       shipper.counts.bytesRead += next.value.length;
+      chunks?.read(next.value, splitter);
       // Lines already read are shipped even after a signal: for stdin they exist nowhere else.
       await handleAll(splitter.feed(next.value));
+      if (splitter.pendingBytes === 0) chunks?.fed(splitter);
     }
   } finally {
     // Leaves a pending read (an idle stdin) behind; the process exits after the summary.
-    chunks.return?.(undefined)?.catch(() => {});
+    reader.return?.(undefined)?.catch(() => {});
   }
 }
 

@@ -16,6 +16,7 @@ import type { RunCounts } from "./summary.ts";
 import { lineKeys } from "./key_fields.ts";
 import type { RecordDigest } from "./verify.ts";
 import { FailureReasons } from "./failure_reasons.ts";
+import { ReadChunks } from "./read_chunks.ts";
 
 const decoder = new TextDecoder();
 
@@ -38,6 +39,8 @@ export class Shipper {
   stoppedEarly: string | undefined;
   /** Why records failed, grouped, for the summary. */
   readonly reasons: FailureReasons = new FailureReasons();
+  /** The input's read chunks, each freed once its lines settle (readers register them). */
+  readonly readChunks: ReadChunks = new ReadChunks();
   /** Gets every record that ends up in the dead-letter file (the HTTP intake counts them). */
   onDeadLetter: FailureListener | undefined;
   #producer: KinesisProducer | undefined;
@@ -104,9 +107,12 @@ export class Shipper {
 
   #settled(data: Uint8Array): void {
     const settle = this.#settles.get(data);
-    if (!settle) return;
-    this.#settles.delete(data);
-    settle();
+    if (settle) {
+      this.#settles.delete(data);
+      settle();
+    }
+    // Last: nothing may read `data` after this (its chunk may be freed).
+    this.readChunks.settled(data);
   }
 
   /**
@@ -120,6 +126,7 @@ export class Shipper {
     // Added before the put: its chunk may fail (and be removed) before the put's promise settles.
     this.#digest?.add(data);
     if (settle) this.#settles.set(data, settle);
+    this.readChunks.taken(data);
     try {
       const fields = this.#keyFields;
       if (fields) {
@@ -139,6 +146,7 @@ export class Shipper {
         this.#deadLetter(data, "closed", error.message);
       } else {
         this.#settles.delete(data);
+        this.readChunks.forget(data);
         throw error;
       }
       this.#settled(data);
