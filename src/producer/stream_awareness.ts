@@ -7,6 +7,7 @@
  * {@link StreamHost}.
  * @module
  */
+import { deaggregate } from "../format/deaggregate.ts";
 import { partitionKeyHash } from "../format/keys.ts";
 import { bigintToWords, type ShardMap } from "../format/shard_map.ts";
 import { DEFAULT_MAX_RECORD_BYTES } from "../format/limits.ts";
@@ -392,7 +393,7 @@ export class StreamAwareness {
 }
 
 /** Whether every record of `entry` hashes into `shardId`'s range in `map`. */
-function insideShard(entry: Entry, shardId: string, map: ShardMap | undefined): boolean {
+export function insideShard(entry: Entry, shardId: string, map: ShardMap | undefined): boolean {
   // Records sharing the aggregate's own placement land with it on any map.
   if (samePlacement(entry)) return true;
   const index = map?.indexOfShardId(shardId) ?? -1;
@@ -410,13 +411,21 @@ function insideShard(entry: Entry, shardId: string, map: ShardMap | undefined): 
 
 /** Whether every record of `entry` hashes exactly as the aggregate itself does. */
 function samePlacement(entry: Entry): boolean {
+  let same = true;
   for (const record of entry.records) {
     if (record.explicitHashKey !== undefined) {
-      if (record.explicitHashKey !== entry.explicitHashKey) return false;
+      if (record.explicitHashKey !== entry.explicitHashKey) same = false;
     } else if (
       entry.explicitHashKey !== undefined ||
       (record.partitionKey ?? entry.partitionKey) !== entry.partitionKey
-    ) return false;
+    ) same = false;
+    if (!same) break;
+  }
+  if (same || entry.explicitHashKey === undefined || !isAggregate(entry)) return same;
+  // Keyed mode without a map gives each inner record its aggregate's explicit
+  // hash key inside the aggregate, not in the user's records: read what KCL reads.
+  for (const inner of deaggregate(entry.data, entry.partitionKey)) {
+    if (!inner.aggregated || inner.explicitHashKey !== entry.explicitHashKey) return false;
   }
   return true;
 }
