@@ -78,9 +78,9 @@ class Writer {
   view: DataView;
   pos = 0;
 
-  constructor(size: number) {
-    this.buf = new Uint8Array(size);
-    this.view = new DataView(this.buf.buffer);
+  constructor(size: number, alloc?: (size: number) => Uint8Array<ArrayBuffer>) {
+    this.buf = alloc ? alloc(size) : new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   head(major: number, n: number): void {
@@ -199,7 +199,8 @@ class Writer {
  * Encodes `value` as CBOR. Plain objects become maps with text keys (members
  * that are `undefined` are skipped, as in JSON), `Uint8Array` a byte string,
  * `Date` tag 1 with epoch milliseconds, safe integers and `bigint` integers,
- * other numbers floats.
+ * other numbers floats. `alloc`, when given, supplies the output buffer of at
+ * least the bound's size (a reused one); the result is a view of it.
  *
  * @example Encode a PutRecord body
  * ```ts
@@ -207,8 +208,11 @@ class Writer {
  * const body = encodeCbor({ StreamName: "s1", PartitionKey: "k", Data: new Uint8Array([1, 2]) });
  * ```
  */
-export function encodeCbor(value: unknown): Uint8Array<ArrayBuffer> {
-  const w = new Writer(bound(value, 0));
+export function encodeCbor(
+  value: unknown,
+  alloc?: (size: number) => Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
+  const w = new Writer(bound(value, 0), alloc);
   w.value(value);
   return w.buf.subarray(0, w.pos);
 }

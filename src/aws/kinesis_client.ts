@@ -148,7 +148,12 @@ export class KinesisClient {
     this.#debug = debugSink(debug);
     // Node: node:http (no body copy, no web streams; see node_http_fetch.ts). Elsewhere the
     // global fetch, wrapped so Workers never call it with a foreign `this`.
-    const fetchFn = fetch ?? nodeHttpFetch() ?? ((input, init) => globalThis.fetch(input, init));
+    const nodeHttp = fetch ? undefined : nodeHttpFetch();
+    const fetchFn = fetch ?? nodeHttp ?? ((input, init) => globalThis.fetch(input, init));
+    // Bodies are reused only where the transport is done with them when the call ends:
+    // the node:http adapter, and Deno's fetch (it copies the body when called).
+    const reuseBodies = !fetch &&
+      (nodeHttp !== undefined || (globalThis as { Deno?: unknown }).Deno !== undefined);
     this.#build = (region, endpoint) =>
       new RequestPath({
         endpoint,
@@ -158,6 +163,7 @@ export class KinesisClient {
         timeoutMs,
         debug: this.#debug,
         signer: new Signer({ service: "kinesis", region, hasher }),
+        reuseBodies,
       });
     this.#endpoint = configuredEndpoint(options);
     if (options.region !== undefined || regionFromEnv() !== undefined) {

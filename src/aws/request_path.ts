@@ -27,6 +27,7 @@ import {
   type WireObject,
 } from "./wire_codec.ts";
 import { concatBytes } from "../runtime/bytes.ts";
+import { BodyPool } from "./body_pool.ts";
 
 const TARGET_PREFIX = "Kinesis_20131202.";
 // Responses larger than this are refused before reading (GetRecords tops out at 10 MiB
@@ -110,6 +111,12 @@ export interface RequestPathConfig {
   debug: DebugSink | undefined;
   /** SigV4 signer for service `kinesis`. */
   signer: Signer;
+  /**
+   * Whether request bodies may be reused once a call ends: only for a transport
+   * known to be done with the body by then (Node's node:http adapter; Deno's
+   * `fetch`, which copies it), never for a caller's `fetch`.
+   */
+  reuseBodies?: boolean;
 }
 
 /** Sends signed Kinesis calls; one per client, holding the learnt clock offset. */
@@ -121,6 +128,8 @@ export class RequestPath {
   readonly #timeoutMs: number | undefined;
   readonly #debug: DebugSink | undefined;
   readonly #signer: Signer;
+  readonly #take: ((size: number) => Uint8Array<ArrayBuffer>) | undefined;
+  readonly #pool: BodyPool | undefined;
   #clockOffsetMs = 0;
 
   /** Takes an already validated configuration. */
@@ -132,6 +141,10 @@ export class RequestPath {
     this.#timeoutMs = config.timeoutMs;
     this.#debug = config.debug;
     this.#signer = config.signer;
+    if (config.reuseBodies) {
+      const pool = this.#pool = new BodyPool();
+      this.#take = (size) => pool.take(size);
+    }
   }
 
   /** Milliseconds added to the local clock when signing, learnt from clock-skew errors. */
@@ -152,7 +165,19 @@ export class RequestPath {
     if (!/^[A-Za-z]+$/.test(action)) {
       throw new TypeError(`Cannot call action ${JSON.stringify(action)}: not an action name`);
     }
-    const body = encodeBody(this.#protocol, params);
+    const body = encodeBody(this.#protocol, params, this.#take);
+    try {
+      return await this.#send(action, body, options);
+    } finally {
+      this.#pool?.give(body);
+    }
+  }
+
+  async #send(
+    action: string,
+    body: Uint8Array<ArrayBuffer>,
+    options: RequestOptions,
+  ): Promise<WireObject> {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs ?? defaultTimeoutMs(body.length);
     let credentials = await this.#resolveCredentials(action, false, options.signal);
     let skewRetried = false;

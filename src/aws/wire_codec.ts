@@ -25,10 +25,15 @@ const textDecoder = new TextDecoder();
  * Encodes wire params as a request body for `protocol`, in one right-sized
  * buffer. JSON writes each `Uint8Array` (an aggregate) as base64 straight into
  * the body: no JSON string of the whole body (a 5 MiB PutRecords made a 6.7 MB
- * one, a large object V8 frees only at a full collection).
+ * one, a large object V8 frees only at a full collection). `alloc`, when given,
+ * supplies the body buffer (a reused one, src/aws/body_pool.ts).
  */
-export function encodeBody(protocol: KinesisProtocol, params: WireObject): Uint8Array<ArrayBuffer> {
-  if (protocol === "cbor") return encodeCbor(params);
+export function encodeBody(
+  protocol: KinesisProtocol,
+  params: WireObject,
+  alloc?: (size: number) => Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
+  if (protocol === "cbor") return encodeCbor(params, alloc);
   const pieces: (string | Uint8Array)[] = [];
   jsonPieces(params, pieces);
   // Text pieces are small (names, keys, punctuation): encode them, then size the body exactly.
@@ -54,7 +59,7 @@ export function encodeBody(protocol: KinesisProtocol, params: WireObject): Uint8
     parts.push({ text: bytes });
     size += bytes.length;
   }
-  const body = new Uint8Array(size);
+  const body = alloc ? alloc(size) : new Uint8Array(size);
   let pos = 0;
   for (const part of parts) {
     if (part.text) {

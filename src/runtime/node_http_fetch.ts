@@ -41,6 +41,7 @@ interface IncomingMessage {
 }
 
 interface ClientRequest {
+  writableFinished: boolean;
   on(event: "response", fn: (res: IncomingMessage) => void): ClientRequest;
   on(event: "error", fn: (e: NodeSocketError) => void): ClientRequest;
   end(body?: Uint8Array | string): void;
@@ -189,6 +190,9 @@ function send(
       });
       res.on("end", () => {
         done();
+        // Answered before the whole body went out (an early 4xx): send no more of it,
+        // since the caller may reuse the body once the call ends.
+        if (!req.writableFinished) req.destroy();
         try {
           controller.close();
         } catch { /* cancelled */ }
