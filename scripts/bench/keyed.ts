@@ -13,7 +13,8 @@
  * - `default`: one shared random outer key per aggregate, records without keys.
  * - `keyed-map`: `keyed: true` with a map of `--shards` equal shards; every
  *   record carries one of `--keys` distinct partition keys in random order.
- * - `keyed-nomap` (with `--nomap`): keyed mode grouping by key, for reference.
+ * - `keyed-nomap` (with `--nomap`): keyed mode without a map (grouped by hash
+ *   range, the default), for reference.
  *
  * All aggregate to `--target` bytes (default 256 KiB, the producer's default) and drop each aggregate after
  * counting it. A warm-up pass on a separate aggregator runs first in each child.
