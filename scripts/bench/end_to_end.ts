@@ -18,7 +18,9 @@
  * order of contenders alternates between rounds; ratios are medians of per-round ratios.
  *
  * Orchestrate: `deno run -A scripts/bench/end_to_end.ts [--records N] [--rounds R] [--smoke]`.
- * One contender: `... --contender ours-json --endpoint URL --records N`.
+ * One contender: `... --contender ours-json --endpoint URL --records N`; add
+ * `--transport fetch|node-http` to override our client's default transport (Node
+ * uses node:http, the others `fetch`) when comparing them.
  * @module
  */
 import { spawn } from "node:child_process";
