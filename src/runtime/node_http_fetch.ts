@@ -66,14 +66,19 @@ const PROXY_VARS = [
   "NODE_USE_ENV_PROXY",
 ];
 
-/** Whether this is Node itself (Deno and Bun also answer to `process.versions.node`). */
+/**
+ * Whether this is Node itself: Deno and Bun also answer to `process.versions.node`,
+ * and so may Workers with `nodejs_compat`, whose `node:http` runs on `fetch` anyway.
+ */
 function isNode(): boolean {
   const g = globalThis as {
     Deno?: unknown;
     Bun?: unknown;
-    process?: { versions?: { node?: string } };
+    process?: { versions?: { node?: string }; release?: { name?: string } };
+    navigator?: { userAgent?: string };
   };
-  return !g.Deno && !g.Bun && typeof g.process?.versions?.node === "string";
+  return !g.Deno && !g.Bun && typeof g.process?.versions?.node === "string" &&
+    g.process?.release?.name === "node" && g.navigator?.userAgent !== "Cloudflare-Workers";
 }
 
 /**
