@@ -83,7 +83,11 @@ describe("ship --checkpoint", () => {
     appendFileSync(log, lines("b", 0, 7) + "no-newline");
     r = await ship("--checkpoint", cp, log);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(got().slice(500), [...lines("b", 0, 7).trim().split("\n"), "no-newline"]);
+    // Chunks travel concurrently: order holds within one, not across them.
+    assert.deepEqual(
+      got().slice(500).sort(),
+      [...lines("b", 0, 7).trim().split("\n"), "no-newline"].sort(),
+    );
   });
 
   it("refuses a checkpoint that a live process holds, and takes over a dead one's lock", async () => {
