@@ -4,9 +4,8 @@
  *
  * This file holds the operations: each maps its camelCase input to wire
  * params, sends them through the signed {@link RequestPath}
- * (`request_path.ts`), and reads the response with the shape readers
- * (`wire_shape.ts`). Wire codecs live in `wire_codec.ts`, option and
- * input/output types in `kinesis_types.ts`.
+ * (`request_path.ts`), and reads the answer with `responses.ts`. Wire codecs
+ * live in `wire_codec.ts`, option and input/output types in `kinesis_types.ts`.
  * @module
  */
 import { type DebugSink, debugSink } from "./debug.ts";
@@ -24,13 +23,11 @@ import type {
   GetRecordsOutput,
   GetShardIteratorInput,
   KinesisClientOptions,
-  KinesisRecord,
   ListShardsInput,
   PutRecordInput,
   PutRecordOutput,
   PutRecordsInput,
   PutRecordsOutput,
-  PutRecordsResultEntry,
   RequestOptions,
   Shard,
   StreamSummary,
@@ -39,21 +36,19 @@ import type {
 } from "./kinesis_types.ts";
 import { PUT_RECORDS_MAX_ENTRIES } from "./request_limits.ts";
 import { isStaticCredentials, RequestPath } from "./request_path.ts";
+import {
+  invalidPutRecords,
+  readGetRecords,
+  readPutRecord,
+  readPutRecords,
+  readShardsPage,
+  readStreamSummary,
+  shaped,
+} from "./responses.ts";
 import { nodeHttpFetch } from "../runtime/node_http_fetch.ts";
 import { Signer } from "./signer.ts";
 import type { KinesisProtocol, WireObject } from "./wire_codec.ts";
-import {
-  asObject,
-  optList,
-  optNumber,
-  optObject,
-  optString,
-  reqData,
-  reqObject,
-  reqString,
-  ShapeError,
-  toDate,
-} from "./wire_shape.ts";
+import { optString, reqString } from "./wire_shape.ts";
 
 export * from "./kinesis_types.ts";
 export { encodeBody, type KinesisProtocol, type WireObject } from "./wire_codec.ts";
@@ -64,16 +59,6 @@ function streamParams(t: StreamTarget, what: string): WireObject {
     throw new TypeError(`Cannot ${what} without a stream: pass streamName or streamARN`);
   }
   return { StreamName: t.streamName, StreamARN: t.streamARN };
-}
-
-function invalidPutRecords(message: string, cause?: unknown): KinesisError {
-  return new KinesisError({
-    code: "InvalidResponse",
-    message,
-    action: "PutRecords",
-    kind: "transient",
-    cause,
-  });
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -217,11 +202,7 @@ export class KinesisClient {
       ExplicitHashKey: input.explicitHashKey,
       SequenceNumberForOrdering: input.sequenceNumberForOrdering,
     }, options);
-    return this.#shape("PutRecord", () => ({
-      shardId: reqString(out, "ShardId"),
-      sequenceNumber: reqString(out, "SequenceNumber"),
-      encryptionType: optString(out, "EncryptionType"),
-    }));
+    return readPutRecord(out);
   }
 
   /**
@@ -268,32 +249,8 @@ export class KinesisClient {
       }
       throw e;
     }
-    let failed = 0;
-    let records: PutRecordsResultEntry[];
-    try {
-      records = optList(out, "Records").map((raw): PutRecordsResultEntry => {
-        const r = asObject(raw, "Records entry");
-        const code = optString(r, "ErrorCode");
-        if (code !== undefined && code !== "") {
-          failed++;
-          return { errorCode: code, errorMessage: optString(r, "ErrorMessage") ?? "" };
-        }
-        return {
-          shardId: reqString(r, "ShardId"),
-          sequenceNumber: reqString(r, "SequenceNumber"),
-        };
-      });
-    } catch (e) {
-      if (!(e instanceof ShapeError)) throw e;
-      throw invalidPutRecords(`unexpected response shape: ${e.message}`);
-    }
-    if (records.length !== entries.length) {
-      throw invalidPutRecords(
-        `${records.length} results for ${entries.length} entries; none can be trusted`,
-      );
-    }
-    const reported = optNumber(out, "FailedRecordCount");
-    if (reported !== failed && this.#debug) {
+    const { output, reported } = readPutRecords(out, entries.length);
+    if (reported !== output.failedRecordCount && this.#debug) {
       try {
         this.#debug({
           service: "kinesis",
@@ -301,14 +258,14 @@ export class KinesisClient {
           status: 200,
           durationMs: 0,
           retry: options?.retry ?? 0,
-          note: `FailedRecordCount ${reported} disagrees with ${failed} failed entries; ` +
-            "trusting the entries",
+          note: `FailedRecordCount ${reported} disagrees with ${output.failedRecordCount} ` +
+            "failed entries; trusting the entries",
         });
       } catch {
         // A failing sink must not fail the call.
       }
     }
-    return { failedRecordCount: failed, records, encryptionType: optString(out, "EncryptionType") };
+    return output;
   }
 
   /** Describes a stream with `DescribeStreamSummary`. */
@@ -321,23 +278,7 @@ export class KinesisClient {
       streamParams(input, "describe a stream"),
       options,
     );
-    return this.#shape("DescribeStreamSummary", () => {
-      const s = reqObject(out, "StreamDescriptionSummary");
-      return {
-        streamName: reqString(s, "StreamName"),
-        streamARN: reqString(s, "StreamARN"),
-        streamStatus: reqString(s, "StreamStatus"),
-        streamMode: optString(optObject(s, "StreamModeDetails") ?? {}, "StreamMode"),
-        retentionPeriodHours: optNumber(s, "RetentionPeriodHours"),
-        streamCreationTimestamp: toDate(s.StreamCreationTimestamp),
-        openShardCount: optNumber(s, "OpenShardCount"),
-        consumerCount: optNumber(s, "ConsumerCount"),
-        encryptionType: optString(s, "EncryptionType"),
-        keyId: optString(s, "KeyId"),
-        maxRecordSizeInKiB: optNumber(s, "MaxRecordSizeInKiB"),
-        recordDistributionStrategy: optString(s, "RecordDistributionStrategy"),
-      };
-    });
+    return readStreamSummary(out);
   }
 
   /** Lists every shard of a stream with `ListShards`, following `NextToken`. */
@@ -352,26 +293,7 @@ export class KinesisClient {
     const seen = new Set<string>();
     for (;;) {
       const out = await this.request("ListShards", params, options);
-      const page = this.#shape("ListShards", () => {
-        return optList(out, "Shards").map((raw): Shard => {
-          const s = asObject(raw, "shard");
-          const h = reqObject(s, "HashKeyRange");
-          const q = reqObject(s, "SequenceNumberRange");
-          return {
-            shardId: reqString(s, "ShardId"),
-            parentShardId: optString(s, "ParentShardId"),
-            adjacentParentShardId: optString(s, "AdjacentParentShardId"),
-            hashKeyRange: {
-              startingHashKey: reqString(h, "StartingHashKey"),
-              endingHashKey: reqString(h, "EndingHashKey"),
-            },
-            sequenceNumberRange: {
-              startingSequenceNumber: reqString(q, "StartingSequenceNumber"),
-              endingSequenceNumber: optString(q, "EndingSequenceNumber"),
-            },
-          };
-        });
-      });
+      const page = readShardsPage(out);
       shards.push(...page);
       const next = optString(out, "NextToken");
       if (!next) return shards;
@@ -399,7 +321,7 @@ export class KinesisClient {
       StartingSequenceNumber: input.startingSequenceNumber,
       Timestamp: input.timestamp,
     }, options);
-    return this.#shape("GetShardIterator", () => reqString(out, "ShardIterator"));
+    return shaped("GetShardIterator", () => reqString(out, "ShardIterator"));
   }
 
   /** Reads one page of records with `GetRecords`. */
@@ -409,23 +331,7 @@ export class KinesisClient {
       Limit: input.limit,
       StreamARN: input.streamARN,
     }, options);
-    return this.#shape("GetRecords", () => {
-      const records = optList(out, "Records").map((raw): KinesisRecord => {
-        const r = asObject(raw, "record");
-        return {
-          sequenceNumber: reqString(r, "SequenceNumber"),
-          approximateArrivalTimestamp: toDate(r.ApproximateArrivalTimestamp),
-          data: reqData(r, "Data"),
-          partitionKey: reqString(r, "PartitionKey"),
-          encryptionType: optString(r, "EncryptionType"),
-        };
-      });
-      return {
-        records,
-        nextShardIterator: optString(out, "NextShardIterator"),
-        millisBehindLatest: optNumber(out, "MillisBehindLatest"),
-      };
-    });
+    return readGetRecords(out);
   }
 
   /** Creates a stream with `CreateStream`; see {@link KinesisClient.waitForStreamActive}. */
@@ -509,19 +415,5 @@ export class KinesisClient {
     this.#region = region;
     this.#endpoint ??= regionalEndpoint(region);
     return this.#path = this.#build(region, this.#endpoint);
-  }
-
-  #shape<T>(action: string, build: () => T): T {
-    try {
-      return build();
-    } catch (e) {
-      if (!(e instanceof ShapeError)) throw e;
-      throw new KinesisError({
-        code: "InvalidResponse",
-        message: `unexpected response shape: ${e.message}`,
-        action,
-        kind: "fatal",
-      });
-    }
   }
 }
