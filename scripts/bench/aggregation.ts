@@ -8,8 +8,13 @@
  * Contenders, all on the same records (same bytes, same count):
  * - `ours-1MiB`: `Aggregator` with `targetBytes` = 1 MiB, the size
  *   `aws-kinesis-agg` packs to, so both emit the same aggregate count and bytes
- *   (checked: the result carries both counts).
- * - `ours-default`: `Aggregator` with its default `targetBytes`, what the producer uses.
+ *   (checked: the result carries both counts). It calls `release` on each
+ *   aggregate once it has counted it, as the producer does once an aggregate
+ *   is delivered, so later aggregates reuse its buffer (at most 4 kept).
+ * - `ours-1MiB-norelease`: the same without `release`: a fresh buffer per
+ *   aggregate, as for a caller that keeps its aggregates.
+ * - `ours-default`: `Aggregator` with its default `targetBytes`, what the
+ *   producer uses; releases like `ours-1MiB`.
  * - `aws-kinesis-agg`: `agg.aggregate(records, onEncoded, afterAll, onError)`
  *   with one shared 36-character partition key.
  * - `ours-keyed` (200B only): keyed mode with a 1,000-shard map and 100,000
@@ -68,6 +73,7 @@ const agg = aggModule as any;
 /** Contender names. */
 export type AggregationContenderName =
   | "ours-1MiB"
+  | "ours-1MiB-norelease"
   | "ours-default"
   | "aws-kinesis-agg"
   | "ours-keyed"
@@ -170,6 +176,7 @@ function runOurs(
   records: readonly UserRecord[],
   options: ConstructorParameters<typeof Aggregator>[0],
   keep: boolean,
+  release = false,
 ): RunOutput {
   const aggregator = new Aggregator(options);
   let aggregates = 0;
@@ -182,14 +189,17 @@ function runOurs(
       aggregates++;
       outputBytes += done.data.length;
       count += done.records.length;
-      blobs?.push(done);
+      // Kept blobs are read later (verify): never released.
+      if (blobs) blobs.push(done);
+      else if (release) aggregator.release(done);
     }
   }
   for (const done of aggregator.flush()) {
     aggregates++;
     outputBytes += done.data.length;
     count += done.records.length;
-    blobs?.push(done);
+    if (blobs) blobs.push(done);
+    else if (release) aggregator.release(done);
   }
   return { aggregates, outputBytes, records: count, blobs };
 }
@@ -299,12 +309,15 @@ export async function runAggregationContender(
   let md5Times: Record<string, number> | undefined;
   switch (contender) {
     case "ours-1MiB":
+    case "ours-1MiB-norelease":
     case "ours-default": {
       const ours: UserRecord[] = payloads.map((data) => ({ data }));
-      const options = contender === "ours-1MiB"
-        ? { targetBytes: ONE_MIB, partitionKey: SHARED_KEY }
-        : { partitionKey: SHARED_KEY };
-      run = (slice, keep) => runOurs(slice < n ? ours.slice(0, slice) : ours, options, keep);
+      const options = contender === "ours-default"
+        ? { partitionKey: SHARED_KEY }
+        : { targetBytes: ONE_MIB, partitionKey: SHARED_KEY };
+      const release = contender !== "ours-1MiB-norelease";
+      run = (slice, keep) =>
+        runOurs(slice < n ? ours.slice(0, slice) : ours, options, keep, release);
       break;
     }
     case "ours-keyed": {
@@ -395,7 +408,12 @@ export async function benchAggregation(
   const rounds = options.rounds ?? 5;
   const runtime = options.runtime ?? "deno";
   const log = options.log ?? (() => {});
-  const names: AggregationContenderName[] = ["ours-1MiB", "ours-default", "aws-kinesis-agg"];
+  const names: AggregationContenderName[] = [
+    "ours-1MiB",
+    "ours-1MiB-norelease",
+    "ours-default",
+    "aws-kinesis-agg",
+  ];
   if (d.name === "200B") names.push("ours-keyed");
   names.push("floor", "floor-fresh");
   const self = new URL(import.meta.url).pathname;
@@ -453,8 +471,11 @@ export async function benchAggregation(
   };
   const ratios: AggregationRatio[] = [
     ratio("ours-1MiB", "aws-kinesis-agg"),
+    ratio("ours-1MiB-norelease", "aws-kinesis-agg"),
     ratio("ours-default", "aws-kinesis-agg"),
   ];
+  // What release() saves: above 1, releasing is cheaper.
+  ratios.push(ratio("ours-1MiB", "ours-1MiB-norelease"));
   if (names.includes("ours-keyed")) ratios.push(ratio("ours-keyed", "ours-default"));
   // Per round: contender CPU / floor CPU (1 would be the floor itself).
   const floor = runs.get("floor")!;
@@ -463,7 +484,9 @@ export async function benchAggregation(
   );
   // The same against the floor that allocates like an aggregator must.
   const fresh = runs.get("floor-fresh")!;
-  for (const c of ["ours-1MiB", "ours-default", "aws-kinesis-agg"] as const) {
+  for (
+    const c of ["ours-1MiB", "ours-1MiB-norelease", "ours-default", "aws-kinesis-agg"] as const
+  ) {
     aboveFloor.push(
       spread(c, "floor-fresh", runs.get(c)!.map((r, i) => r.cpuMs / fresh[i].cpuMs)),
     );

@@ -5,10 +5,11 @@
  * @module
  */
 import { AggregateBuilder } from "./builder.ts";
+import { BufferRecycler } from "./buffer_recycler.ts";
 import { RecordError, RecordTooLargeError } from "./errors.ts";
 import { KeyCache } from "./key_cache.ts";
 import { KeyedAggregateBuilder } from "./keyed_builder.ts";
-import { validatePartitionKey } from "./keys.ts";
+import { utf8, validatePartitionKey } from "./keys.ts";
 import {
   DEFAULT_MAX_RECORD_BYTES,
   DEFAULT_TARGET_BYTES,
@@ -104,6 +105,13 @@ export interface AggregatorOptions {
    */
   keyCacheSize?: number;
   /**
+   * Default mode: most spare aggregate buffers kept for reuse, each
+   * `targetBytes` less the outer key's bytes, taken back by
+   * {@link Aggregator.release}. 0 turns reuse off. Keyed mode ignores it.
+   * @default {4}
+   */
+  spareBuffers?: number;
+  /**
    * The clock that stamps when an aggregate got its first record, in ms.
    * @default {performance.now}
    */
@@ -122,6 +130,7 @@ interface Settings {
   withoutMap: "hashRange" | "key";
   maxOpenAggregates: number;
   keyCacheSize: number;
+  spareBuffers: number;
   now: () => number;
 }
 
@@ -137,6 +146,7 @@ function resolve(options: AggregatorOptions): Settings {
     withoutMap = "hashRange",
     maxOpenAggregates = 1024,
     keyCacheSize = 131_072,
+    spareBuffers = 4,
     now = () => performance.now(),
   } = options;
   const { targetBytes = Math.min(DEFAULT_TARGET_BYTES, maxRecordBytes) } = options;
@@ -171,6 +181,11 @@ function resolve(options: AggregatorOptions): Settings {
       `Cannot set keyCacheSize to ${keyCacheSize}: it must be a positive integer`,
     );
   }
+  if (!Number.isInteger(spareBuffers) || spareBuffers < 0 || spareBuffers > 64) {
+    throw new RangeError(
+      `Cannot set spareBuffers to ${spareBuffers}: it must be an integer in 0..64`,
+    );
+  }
   if (partitionKey !== undefined) {
     if (keyed) throw new TypeError("Cannot combine a fixed partitionKey with keyed mode");
     validatePartitionKey(partitionKey);
@@ -194,6 +209,7 @@ function resolve(options: AggregatorOptions): Settings {
     withoutMap,
     maxOpenAggregates,
     keyCacheSize,
+    spareBuffers,
     now,
   };
 }
@@ -233,6 +249,8 @@ export class Aggregator {
   #shardMap: ShardMap | undefined;
   // Starts at 1: a key cache entry with version 0 has never been placed.
   #mapVersion = 1;
+  // Default mode: target-sized buffers taken back by release(), for later aggregates.
+  readonly #recycler: BufferRecycler | undefined;
 
   /** Validates `options` up front: a bad setting throws `RangeError` or `TypeError` here. */
   constructor(options: AggregatorOptions = {}) {
@@ -241,6 +259,13 @@ export class Aggregator {
     this.#keys = new KeyCache(false, this.#s.keyCacheSize);
     this.#hashKeys = new KeyCache(true, this.#s.keyCacheSize);
     this.#rangeBits = Math.min(16, Math.floor(Math.log2(this.#s.maxOpenAggregates)));
+    const s = this.#s;
+    if (!s.keyed && s.spareBuffers > 0) {
+      // A builder's first buffer at the target: the target less the outer key
+      // (a random UUID is 36 bytes); aggregates sized otherwise are not kept.
+      const keyBytes = s.partitionKey === undefined ? 36 : utf8(s.partitionKey).length;
+      this.#recycler = new BufferRecycler(s.targetBytes - keyBytes, s.spareBuffers);
+    }
   }
 
   /** The record limit in bytes this aggregator enforces. */
@@ -407,6 +432,38 @@ export class Aggregator {
   }
 
   /**
+   * Hands an aggregate's buffer back for a later aggregate to write into: call
+   * it once nothing will read `aggregate.data` any more (it is delivered, and
+   * no request, retry or report can still use it). Default mode only; up to
+   * `spareBuffers` (default 4) target-sized buffers are kept, the rest left to
+   * the garbage collector.
+   *
+   * Hazard: after this call `aggregate.data`, and every view of its bytes, may
+   * change under you as later records are added. Never send, read or keep it.
+   *
+   * Only an aggregate this aggregator returned as a view of a buffer it
+   * allocated counts. A second release of the same aggregate, an aggregate
+   * from another aggregator or from keyed mode, a right-sized copy (small
+   * aggregates are), or any other value is ignored: returns `false` and
+   * changes nothing. `aggregate` is matched by its `data` object, so an
+   * object holding the same `data` (such as a producer's entry) releases it.
+   *
+   * @param aggregate an aggregate from {@link add} or {@link flush} (`{ data }` suffices)
+   * @returns whether the buffer was taken back
+   */
+  release(aggregate: Pick<AggregatedRecord, "data">): boolean {
+    if (this.#recycler === undefined || aggregate === null || typeof aggregate !== "object") {
+      return false;
+    }
+    return this.#recycler.release(aggregate.data);
+  }
+
+  /** Default mode: spare buffers held for reuse now (0 in keyed mode). */
+  get spareBuffers(): number {
+    return this.#recycler?.spare ?? 0;
+  }
+
+  /**
    * When (on the `now` clock) the first record of an aggregate this aggregator
    * returned went in: for latency metrics, without a clock read per record.
    */
@@ -465,6 +522,7 @@ export class Aggregator {
       hashKey,
       s.targetBytes,
       s.maxRecords,
+      probe ? undefined : this.#recycler,
     );
   }
 

@@ -18,6 +18,7 @@ import { PbfWriter } from "pbf";
 import { DIGEST_BYTES, MAGIC, varintSize } from "./limits.ts";
 import { utf8 } from "./keys.ts";
 import { md5 } from "./md5.ts";
+import type { BufferRecycler } from "./buffer_recycler.ts";
 import type { AggregatedRecord, UserRecord } from "./record.ts";
 
 // AggregatedRecord field numbers.
@@ -67,6 +68,8 @@ export class AggregateBuilder {
   readonly #capacity: number;
   readonly #maxRecords: number;
   #buf: Uint8Array | undefined;
+  // Where a target-sized buffer comes from and goes back to, when recycling.
+  readonly #recycler: BufferRecycler | undefined;
   // End of the message so far: magic + tables + records.
   #end: number;
 
@@ -75,12 +78,14 @@ export class AggregateBuilder {
    * @param explicitHashKey the outer explicit hash key, table entry 0 of its table
    * @param capacity the target size in Kinesis bytes (data + outer key): the buffer's size
    * @param maxRecords the aggregator's record limit, to size the buffer when it is small
+   * @param recycler spare buffers to start from, and to lend the finished aggregate's buffer to
    */
   constructor(
     partitionKey: string,
     explicitHashKey: string | undefined,
     capacity: number,
     maxRecords = Infinity,
+    recycler?: BufferRecycler,
   ) {
     this.partitionKey = partitionKey;
     this.explicitHashKey = explicitHashKey;
@@ -99,6 +104,7 @@ export class AggregateBuilder {
     this.#indexBytes = hashKey ? 4 : 2;
     this.#capacity = capacity - key.length;
     this.#maxRecords = maxRecords;
+    this.#recycler = recycler;
   }
 
   /** Number of user records inside. */
@@ -177,9 +183,15 @@ export class AggregateBuilder {
     } else {
       length = Math.max(needed, Math.min(this.#capacity, old.length * 2));
     }
-    const buf = new Uint8Array(length);
+    // A spare holds an earlier aggregate's bytes: all of them up to `#end` are
+    // written again here and in tryAdd, and the digest at build.
+    const buf = (old === undefined ? this.#recycler?.take(length) : undefined) ??
+      new Uint8Array(length);
     if (old === undefined) buf.set(this.#header, 0);
-    else buf.set(old.subarray(0, this.#end), 0);
+    else {
+      buf.set(old.subarray(0, this.#end), 0);
+      this.#recycler?.give(old);
+    }
     this.#buf = buf;
     return buf;
   }
@@ -197,9 +209,15 @@ export class AggregateBuilder {
     const length = end + DIGEST_BYTES;
     const buf = this.#buf ?? this.#grow(length);
     buf.set(md5(buf.subarray(MAGIC.length, end)), end);
-    const data = buf.length - length > buf.length * SLACK_SHARE
-      ? buf.slice(0, length)
-      : buf.subarray(0, length);
+    let data: Uint8Array;
+    if (buf.length - length > buf.length * SLACK_SHARE) {
+      // A right-sized copy: the buffer itself is free again at once.
+      data = buf.slice(0, length);
+      this.#recycler?.give(buf);
+    } else {
+      data = buf.subarray(0, length);
+      this.#recycler?.lend(data, buf);
+    }
     // The buffer now belongs to the aggregate: this builder must not write again.
     this.#buf = undefined;
     return {

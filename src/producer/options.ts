@@ -301,7 +301,11 @@ export interface KinesisProducerOptions {
     callback: "onFailure" | "onDelivered",
     records: number,
   ) => void;
-  /** A ready transport; replaces endpoint, credentials, proxy and protocol settings. */
+  /**
+   * A ready transport; replaces endpoint, credentials, proxy and protocol
+   * settings. The `data` it is given stays unchanged after the call: with a
+   * client of your own, aggregate buffers are not reused.
+   */
   client?: PutRecordClient;
   /**
    * Where the producer says things, in the AWS SDK v3's logger shape

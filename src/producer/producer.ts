@@ -75,6 +75,10 @@ export class KinesisProducer {
   readonly #o: ResolvedOptions;
   readonly #transport: Transport;
   readonly #client: PutRecordClient;
+  // Whether delivered aggregates' buffers go back to the aggregator: only with
+  // our own client, which copies `data` into the request body and is done with
+  // it when the call answers. A caller's client may keep what it was given.
+  readonly #recycles: boolean;
   #aggregator: Aggregator;
   readonly #stats: ProducerStats = emptyStats();
   readonly #abort = new AbortController();
@@ -119,6 +123,7 @@ export class KinesisProducer {
     this.#report = new DeliveryReport(o, this.#stats, this.#deliveries);
     this.#transport = createTransport(options);
     this.#client = this.#transport.client;
+    this.#recycles = options.client === undefined;
     this.#scheduler = new Scheduler(o, this.#client, this.#stats, this.#abort.signal, {
       deliver: (entry, shardId, sequenceNumber) => this.#deliver(entry, shardId, sequenceNumber),
       fail: (entry, error, reason) => this.#fail(entry, error, reason),
@@ -538,6 +543,11 @@ export class KinesisProducer {
   #delivered(entry: Entry, shardId: string, sequenceNumber: string): void {
     this.#report.delivered(entry, shardId, sequenceNumber);
     this.#settle(entry);
+    // Delivered is final: the call that stored it has answered, no retry or
+    // re-send follows, and reports hand out user records, never `data`. (Failed
+    // entries are not recycled: a call abandoned at the close deadline may
+    // still be running.) Ignored for entries this aggregator did not build.
+    if (this.#recycles) this.#aggregator.release(entry);
   }
 
   #fail(entry: Entry, error: unknown, reason: GiveUpReason): void {
