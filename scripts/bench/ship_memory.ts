@@ -1,7 +1,7 @@
 /**
  * Peak resident memory of `deno task ship` on a large file.
  *
- *   deno run -A scripts/bench/ship_memory.ts [--mb 1024] [--line 200] [--file PATH] [--probe]
+ *   deno run -A scripts/bench/ship_memory.ts [--mb 1024] [--line 200] [--file PATH] [--probe] [--stdin]
  *
  * Writes a file of `--mb` MiB of ~`--line`-byte NDJSON lines (or uses `--file`),
  * starts a loopback PutRecord sink in this process (kinesis-mock is far too
@@ -15,6 +15,7 @@
  * `ship_memory_probe.ts`, which samples `Deno.memoryUsage()` and adds the
  * peaks of RSS, V8 heap and external (ArrayBuffer) memory, and their split at
  * the RSS peak (`SHIP_PROBE_SERIES=<path>` writes the samples there).
+ * `--stdin` pipes the file to the CLI's stdin instead (as `--spool` needs).
  */
 import { spawn } from "node:child_process";
 import { existsSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
@@ -32,6 +33,7 @@ const mb = Number(flag("mb", "1024"));
 const lineBytes = Number(flag("line", "200"));
 const given = flag("file", "");
 const probe = args.includes("--probe");
+const stdin = args.includes("--stdin");
 // With --probe the CLI runs under ship_memory_probe.ts, which samples Deno.memoryUsage().
 const main = new URL(
   probe ? "./ship_memory_probe.ts" : "../../src/cli/main.ts",
@@ -95,7 +97,8 @@ const cli = [
   "--dead-letter",
   join(tmpdir(), `ship_memory_${process.pid}.dead.ndjson`),
   ...(process.env.SHIP_MEMORY_EXTRA ? process.env.SHIP_MEMORY_EXTRA.split(" ") : []),
-  file,
+  // --stdin: the file comes on stdin (what --spool needs), not as an argument.
+  ...(stdin ? [] : [file]),
 ];
 const child = spawn(useTime ? "/usr/bin/time" : cli[0], useTime ? ["-v", ...cli] : cli.slice(1), {
   env: {
@@ -104,7 +107,7 @@ const child = spawn(useTime ? "/usr/bin/time" : cli[0], useTime ? ["-v", ...cli]
     AWS_SECRET_ACCESS_KEY: "bench-secret",
     AWS_EC2_METADATA_DISABLED: "true",
   },
-  stdio: ["ignore", "pipe", "pipe"],
+  stdio: [stdin ? openSync(file, "r") : "ignore", "pipe", "pipe"],
 });
 let stdout = "";
 let stderr = "";
