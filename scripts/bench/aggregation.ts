@@ -31,8 +31,12 @@
  *
  * Steady state, as in a long-running producer: each process first checks its
  * output on a slice (and warms the JIT), then runs one full pass that does not
- * count (reported as `coldCpuMs`), then `--passes` (default 3) timed full passes; `cpuMs` is their
- * median. Why not the first full pass: it writes 60 MiB of output into memory
+ * count (reported as `coldCpuMs`), then `--passes` (default 7) timed full passes; `cpuMs` is their
+ * median. Why 7, not 3: Node's heap is not settled by then. Pass by pass (CPU
+ * ms, 300,000 × 200 B, Node 20), `ours-1MiB-norelease` went 145, 133, 134, 163,
+ * 163 (old space fills with dead buffers) and `ours-1MiB` 147, 138, 139, 123,
+ * 126, while the floor stays at 115-116; with 3 passes the median of Node's
+ * release against no release was 0.97 (release dearer), with 7 it is 1.30. Why not the first full pass: it writes 60 MiB of output into memory
  * the process never touched, about 16,000 page faults. The floor reuses one
  * buffer and pays none of them, while an aggregator whose aggregates outlive
  * the call cannot, so a cold pass measured mostly first-touch memory: on
@@ -299,7 +303,7 @@ export async function runAggregationContender(
   contender: AggregationContenderName,
   datasetName: string,
   records?: number,
-  passes = 3,
+  passes = 7,
 ): Promise<AggregationRun> {
   const d = dataset(datasetName);
   const n = records ?? d.records;
@@ -429,7 +433,7 @@ export async function benchAggregation(
         "--records",
         String(n),
         "--passes",
-        String(options.passes ?? 3),
+        String(options.passes ?? 7),
       ]);
       runs.get(c)!.push(r);
     }
