@@ -347,7 +347,7 @@ export function resultsMarkdown(r: BenchResults): string {
   if (r.wireBytes) {
     p("## 4. Bytes on the wire per user byte, JSON against CBOR");
     p();
-    p("Request body bytes per user data byte, computed exactly from the bodies the client sends (default 256 KiB aggregates). Headers add about 600 bytes per call; the end-to-end table above includes them as measured by the sink.");
+    p("Request body bytes per user data byte, computed exactly from the bodies the client sends (default 250,000-byte aggregates). Headers add about 600 bytes per call; the end-to-end table above includes them as measured by the sink.");
     p();
     p("| Record size | JSON (aggregated) | CBOR (aggregated) | JSON / CBOR | SDK-style PutRecords JSON (unaggregated) |");
     p("|---:|---:|---:|---:|---:|");

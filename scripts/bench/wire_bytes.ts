@@ -1,7 +1,7 @@
 /**
  * Benchmark 4: request bytes per user byte, JSON against CBOR, computed exactly
  * from the bodies `KinesisClient` would send (no network): aggregate N records
- * of each size with the producer's defaults (256 KiB aggregates), encode each
+ * of each size with the producer's defaults (250,000-byte aggregates), encode each
  * PutRecord body with `encodeBody`, and divide by the user data bytes. For
  * comparison, the SDK-style unaggregated PutRecords JSON body (500 per call).
  *
