@@ -193,7 +193,7 @@ export class FileInput {
         this.#carried.push(entry);
         continue;
       }
-      const renamed = await findByIdentity(dirname(entry.path), key);
+      const renamed = await this.#findRotated(entry, key);
       if (renamed) {
         const t = await this.#open(renamed, entry);
         if (t) {
@@ -254,6 +254,30 @@ export class FileInput {
         entries?.delete(key);
         await this.#open(path, entry);
       }
+    }
+  }
+
+  /**
+   * Where the checkpointed file went: a file beside it with its inode AND its
+   * first bytes, never one the shipper writes. A freed inode is soon given to
+   * a new file (the checkpoint's own lock, the dead-letter file): by inode
+   * alone those were taken for the rotated file and shipped.
+   */
+  async #findRotated(entry: CheckpointEntry, key: string): Promise<string | undefined> {
+    const path = await findByIdentity(dirname(entry.path), key, (p) => !this.#isOwn(p));
+    if (!path) return undefined;
+    let tail: FileTail;
+    try {
+      tail = await FileTail.open(path, 0);
+    } catch {
+      return undefined;
+    }
+    try {
+      const now = await tail.fingerprint(entry.fingerprint.bytes);
+      const same = now.bytes === entry.fingerprint.bytes && now.sha256 === entry.fingerprint.sha256;
+      return same ? path : undefined;
+    } finally {
+      await tail.close();
     }
   }
 
@@ -429,8 +453,12 @@ function staticPart(pattern: string): string {
   return dir === "" ? (pattern.startsWith("/") ? "/" : ".") : dir;
 }
 
-/** A file in `dir` with identity `key`, if any (a rotated file keeps its inode). */
-async function findByIdentity(dir: string, key: string): Promise<string | undefined> {
+/** A file in `dir` with identity `key` that `allowed` accepts, if any (a rotated file keeps its inode). */
+async function findByIdentity(
+  dir: string,
+  key: string,
+  allowed: (path: string) => boolean,
+): Promise<string | undefined> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -439,6 +467,7 @@ async function findByIdentity(dir: string, key: string): Promise<string | undefi
   }
   for (const name of names) {
     const path = join(dir, name);
+    if (!allowed(path)) continue;
     const id = await identityAt(path);
     if (id && identityKey(id) === key) return path;
   }

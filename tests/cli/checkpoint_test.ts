@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   appendFileSync,
+  linkSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -161,15 +162,39 @@ describe("ship --checkpoint", () => {
     );
     // Now the file it was reading disappears.
     appendFileSync(log, lines("b", 3, 5));
+    // The new file is made before the old ones go, so it cannot get a freed inode
+    // back (that case reads as "same inode, other content": read from the start).
+    writeFileSync(`${log}.new`, lines("c", 0, 2));
     rmSync(log);
     rmSync(`${log}.1`);
-    writeFileSync(log, lines("c", 0, 2));
+    renameSync(`${log}.new`, log);
     r = await ship("--checkpoint", cp, log);
-    assert.equal(r.code, 4);
+    assert.equal(r.code, 4, r.stderr);
     assert.match(r.stderr, /which is gone.*--start-over/);
     r = await ship("--checkpoint", cp, "--start-over", log);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /forgotten/);
     assert.ok(got().includes("c-1"));
+  });
+
+  it("a file gone while down is not looked for among the shipper's own files, even with its inode", async () => {
+    const log = join(dir, "app.log");
+    const cp = join(dir, "cp.json");
+    writeFileSync(log, lines("a", 0, 5));
+    let r = await ship("--checkpoint", cp, log);
+    assert.equal(r.code, 0, r.stderr);
+    appendFileSync(log, lines("a", 5, 8));
+    // The dead-letter file now shares the old file's inode and bytes (as a
+    // freed inode given to a new file would share the inode).
+    const deadLetters = join(dir, "kinesis-dead-letters.ndjson");
+    rmSync(deadLetters, { force: true });
+    linkSync(log, deadLetters);
+    rmSync(log);
+    writeFileSync(log, lines("c", 0, 2));
+    r = await ship("--checkpoint", cp, log);
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /which is gone.*--start-over/);
+    assert.doesNotMatch(r.stderr, /rotated to .*dead-letters/);
+    assert.ok(!got().includes("a-5"), "the shipper's own file was not read as input");
   });
 });
