@@ -154,12 +154,7 @@ export class StreamAwareness {
     const facts = this.#facts;
     this.#recordSnapshot(snap);
     if (o.describeIntervalMs > 0) this.#refreshDueAt = o.clock.now() + o.describeIntervalMs;
-    const decision = decide(
-      { aggregation: o.aggregationWish, ordered: o.ordered, maxRecordBytes: o.maxRecordBytesWish },
-      snap.check,
-      snap.summary,
-    );
-    for (const w of decision.warnings) this.#warn(w);
+    const decision = this.#decide(snap);
     const auto = snap.summary?.recordDistributionStrategy === "AUTO";
     if (o.autoShards && snap.listing !== "listed" && !auto) {
       this.#warn(
@@ -177,12 +172,7 @@ export class StreamAwareness {
       return;
     }
     // Until host.open() below, cut entries stay held.
-    if (decision.maxRecordBytes !== undefined && decision.maxRecordBytes !== o.maxRecordBytes) {
-      // Aggregates built so far respect the old limit; later ones use the stream's.
-      host.cutAggregates();
-      o.maxRecordBytes = decision.maxRecordBytes;
-      host.rebuildAggregator();
-    }
+    this.#takeLimit(decision.maxRecordBytes);
     if (!decision.aggregate && o.aggregation === "on") {
       // The stream places records itself: what was aggregated goes out unaggregated.
       host.cutAggregates();
@@ -214,31 +204,42 @@ export class StreamAwareness {
       host.pump();
     }
     if (snap.summary && !host.refused()) {
-      const decision = decide(
-        {
-          aggregation: o.aggregationWish,
-          ordered: o.ordered,
-          maxRecordBytes: o.maxRecordBytesWish,
-        },
-        snap.check,
-        snap.summary,
-      );
-      for (const w of decision.warnings) this.#warn(w);
+      const decision = this.#decide(snap);
       if (decision.error) {
         // E.g. strict ordering on a stream that became AUTO: later puts reject.
         host.refuseAll(decision.error);
         return;
       }
-      if (decision.maxRecordBytes !== undefined && decision.maxRecordBytes !== o.maxRecordBytes) {
-        // UpdateMaxRecordSize: what is open ships as built; later records use the new limit.
-        host.cutAggregates();
-        o.maxRecordBytes = decision.maxRecordBytes;
-        host.rebuildAggregator();
-        host.pump();
-      }
+      // UpdateMaxRecordSize: what is open ships as built; later records use the new limit.
+      if (this.#takeLimit(decision.maxRecordBytes)) host.pump();
     }
     if (snap.map && o.keyed && o.aggregation === "on") this.#installMap(snap.map);
     else if (snap.map && o.spread) this.#useMap(snap.map);
+  }
+
+  /** What the stream's answer means for the caller's wishes; its warnings are said here. */
+  #decide(snap: StreamSnapshot): ReturnType<typeof decide> {
+    const o = this.#o;
+    const decision = decide(
+      { aggregation: o.aggregationWish, ordered: o.ordered, maxRecordBytes: o.maxRecordBytesWish },
+      snap.check,
+      snap.summary,
+    );
+    for (const w of decision.warnings) this.#warn(w);
+    return decision;
+  }
+
+  /**
+   * Takes the stream's record limit when it differs: aggregates built so far
+   * ship as built, later ones use the new limit. Returns whether it changed.
+   */
+  #takeLimit(maxRecordBytes: number | undefined): boolean {
+    const o = this.#o;
+    if (maxRecordBytes === undefined || maxRecordBytes === o.maxRecordBytes) return false;
+    this.#host.cutAggregates();
+    o.maxRecordBytes = maxRecordBytes;
+    this.#host.rebuildAggregator();
+    return true;
   }
 
   #recordSnapshot(snap: StreamSnapshot): void {
