@@ -295,6 +295,29 @@ function medianPass<T extends { cpuMs: number }>(passes: T[]): T {
   return [...passes].sort((a, b) => a.cpuMs - b.cpuMs)[(passes.length - 1) >> 1];
 }
 
+/** One full pass that does not count, then `passes` timed ones; the run's numbers come from the median. */
+async function steadyState(
+  contender: AggregationContenderName,
+  passes: number,
+  pass: () => RunOutput | Promise<RunOutput>,
+): Promise<AggregationRun & { passes: Awaited<ReturnType<typeof timed<RunOutput>>>[] }> {
+  const cold = await timed(pass);
+  const runs = [];
+  for (let i = 0; i < passes; i++) runs.push(await timed(pass));
+  const mid = medianPass(runs);
+  return {
+    contender,
+    runtime: runtimeName(),
+    ms: mid.ms,
+    cpuMs: mid.cpuMs,
+    coldCpuMs: cold.cpuMs,
+    passCpuMs: runs.map((r) => r.cpuMs),
+    aggregates: mid.out.aggregates,
+    outputBytes: mid.out.outputBytes,
+    passes: [cold, ...runs],
+  };
+}
+
 /**
  * Runs one contender in this process: a verified warm-up on a slice, one
  * untimed full pass, then `passes` timed full passes (see the module doc).
@@ -348,25 +371,13 @@ export async function runAggregationContender(
       for (const c of candidates) runFloor(payloads.slice(0, warmN), c.md5, fresh);
       let best: AggregationRun | undefined;
       for (const c of candidates) {
-        const cold = await timed(() => runFloor(payloads, c.md5, fresh));
-        const runs = [];
-        for (let i = 0; i < passes; i++) {
-          runs.push(await timed(() => runFloor(payloads, c.md5, fresh)));
-        }
-        const mid = medianPass(runs);
-        md5Times[c.name] = mid.ms;
-        if (best === undefined || mid.cpuMs < best.cpuMs) {
-          best = {
-            contender,
-            runtime: runtimeName(),
-            ms: mid.ms,
-            cpuMs: mid.cpuMs,
-            coldCpuMs: cold.cpuMs,
-            passCpuMs: runs.map((r) => r.cpuMs),
-            aggregates: mid.out.aggregates,
-            outputBytes: mid.out.outputBytes,
-          };
-        }
+        const { passes: _, ...run } = await steadyState(
+          contender,
+          passes,
+          () => runFloor(payloads, c.md5, fresh),
+        );
+        md5Times[c.name] = run.ms;
+        if (best === undefined || run.cpuMs < best.cpuMs) best = run;
       }
       return { ...best!, md5: md5Times };
     }
@@ -376,23 +387,11 @@ export async function runAggregationContender(
   // Correctness first (and JIT warm-up): the output must deaggregate back to every record.
   verify(contender, await run(warmN, true), warmN);
   await run(warmN, false);
-  const cold = await timed(() => run(n, false));
-  const runs = [];
-  for (let i = 0; i < passes; i++) runs.push(await timed(() => run(n, false)));
-  for (const r of [cold, ...runs]) {
+  const { passes: all, ...result } = await steadyState(contender, passes, () => run(n, false));
+  for (const r of all) {
     if (r.out.records !== n) throw new Error(`${contender}: aggregated ${r.out.records} of ${n}`);
   }
-  const mid = medianPass(runs);
-  return {
-    contender,
-    runtime: runtimeName(),
-    ms: mid.ms,
-    cpuMs: mid.cpuMs,
-    coldCpuMs: cold.cpuMs,
-    passCpuMs: runs.map((r) => r.cpuMs),
-    aggregates: mid.out.aggregates,
-    outputBytes: mid.out.outputBytes,
-  };
+  return result;
 }
 
 /** Runs the aggregation benchmark for one dataset in one runtime, each contender in its own process per round. */
